@@ -1,0 +1,1 @@
+"""Slotbook: the scheduling core shared by every function."""

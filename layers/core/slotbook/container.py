@@ -1,0 +1,45 @@
+"""Wiring: settings → boto3 table → store → services, built once per execution environment.
+
+Built lazily on the first request (cold start), never at import, so tests and ``make dev`` can
+start moto before any AWS client exists. :func:`reset` drops the cache (tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import boto3
+
+from slotbook.services.scheduling import SchedulingService
+from slotbook.services.tenancy import TenancyService
+from slotbook.settings import Settings, get_settings
+from slotbook.store.dynamo import DynamoStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: DynamoStore
+    tenancy: TenancyService
+    scheduling: SchedulingService
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    """The process-wide services (validated settings, one table resource)."""
+    settings = get_settings()
+    table = boto3.resource("dynamodb").Table(settings.table_name)
+    store = DynamoStore(table)
+    return Services(
+        settings=settings,
+        store=store,
+        tenancy=TenancyService(store),
+        scheduling=SchedulingService(store),
+    )
+
+
+def reset() -> None:
+    """Forget settings and services (tests that change the environment)."""
+    services.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,94 @@
+"""Pure operations over half-open time intervals.
+
+An interval is a ``(start, end)`` tuple of integer epoch **seconds, UTC**, half-open: it contains
+``start`` and excludes ``end``. Empty intervals (``end <= start``) are dropped by every function.
+All functions are pure and allocation-light: the availability engine calls them on hot paths.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+
+Interval = tuple[int, int]
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sort and coalesce overlapping or touching intervals.
+
+    Returns a sorted list of disjoint, non-touching intervals covering exactly the same instants.
+    """
+    ordered = sorted(iv for iv in intervals if iv[1] > iv[0])
+    if not ordered:
+        return []
+    out: list[Interval] = []
+    cur_start, cur_end = ordered[0]
+    for start, end in ordered[1:]:
+        if start <= cur_end:
+            if end > cur_end:
+                cur_end = end
+        else:
+            out.append((cur_start, cur_end))
+            cur_start, cur_end = start, end
+    out.append((cur_start, cur_end))
+    return out
+
+
+def subtract(base: Sequence[Interval], cut: Sequence[Interval]) -> list[Interval]:
+    """``base`` minus ``cut``; both must be merged (sorted, disjoint). Result is merged."""
+    out: list[Interval] = []
+    j = 0
+    n = len(cut)
+    for start, end in base:
+        cur = start
+        while j < n and cut[j][1] <= cur:
+            j += 1
+        k = j
+        while k < n and cut[k][0] < end:
+            if cut[k][0] > cur:
+                out.append((cur, cut[k][0]))
+            cur = max(cur, cut[k][1])
+            if cur >= end:
+                break
+            k += 1
+        if cur < end:
+            out.append((cur, end))
+    return out
+
+
+def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """Intersection of two merged interval lists. Result is merged."""
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start = max(a[i][0], b[j][0])
+        end = min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+class BusyIndex:
+    """Merged busy intervals prepared for O(log n) overlap tests.
+
+    ``overlaps(start, end)`` answers whether ``[start, end)`` shares any instant with the busy time.
+    """
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, intervals: Iterable[Interval]) -> None:
+        merged = merge(intervals)
+        self.starts = [iv[0] for iv in merged]
+        self.ends = [iv[1] for iv in merged]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        # First merged interval whose end is after `start`; it overlaps iff it begins before `end`.
+        i = bisect_right(self.ends, start)
+        return i < len(self.starts) and self.starts[i] < end
+
+    def __len__(self) -> int:
+        return len(self.starts)

@@ -1,0 +1,630 @@
+"""Calendars, free slots, appointments and block slots: the scheduling rules, once, for every
+dialect. Handlers translate requests into these calls and results into their dialect.
+
+Rules follow the GoHighLevel Calendars reference (reference/seeds/003, ghl-calendars-v3
+OpenAPI) and ARCHITECTURE.md's invariants:
+
+* free slots are computed by the pure engine (:mod:`slotbook.availability`) from the calendar's
+  rules, the location's zone, ``now`` and busy time read here: every non-cancelled appointment
+  of each host in any calendar of the location (padded by its calendar's buffers), the host's
+  block slots and the calendar's block slots;
+* a booking is accepted only at an offered slot (unless ``ignore_free_slot_validation``;
+  ``ignore_date_range`` lifts minimum notice and horizon) and is written with
+  :meth:`DynamoStore.save_booking`, whose host-version condition makes double booking
+  impossible; a lost race is retried (:data:`MAX_ATTEMPTS`) from fresh reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slotbook.availability import (
+    AvailabilityQuery,
+    HostBusy,
+    Mode,
+    SlotSpec,
+    booking_window,
+    compute_slots,
+    free_hosts_at,
+)
+from slotbook.domain import (
+    AppointmentStatus,
+    Calendar,
+    CalendarType,
+    Event,
+    EventKind,
+    Location,
+    RoundRobinStrategy,
+)
+from slotbook.errors import BookingConflict, InvalidRequest, NotFound, SlotUnavailable, ValidationFailed
+from slotbook.ids import new_id
+from slotbook.observability import MetricUnit, metrics
+from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, DynamoStore
+from slotbook.timeutil import zone
+
+MAX_RANGE = timedelta(days=31)
+"""Longest free-slots range (GoHighLevel: 'Date range cannot be more than 31 days')."""
+MAX_ATTEMPTS = 4
+"""Booking attempts (fresh reads each time) before a lost race becomes BookingConflict."""
+MAX_HOSTS_PER_BOOKING = 40
+"""A collective booking writes 1 + 2·hosts items in one transaction (limit 100)."""
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppointmentInput:
+    """A new appointment, or the changes to one (``None`` = leave unchanged on update).
+
+    Instants are aware UTC datetimes; ``end`` defaults to ``start`` + the slot duration.
+    """
+
+    calendar_id: str | None = None
+    contact_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    title: str | None = None
+    status: AppointmentStatus | None = None
+    assigned_user_id: str | None = None
+    description: str | None = None
+    address: str | None = None
+    meeting_location_type: str | None = None
+    meeting_location_id: str | None = None
+    to_notify: bool | None = None
+    ignore_free_slot_validation: bool = False
+    ignore_date_range: bool = False
+
+
+@dataclass
+class BlockInput:
+    """A block slot: exactly one of ``calendar_id`` / ``assigned_user_id``."""
+
+    calendar_id: str | None
+    assigned_user_id: str | None
+    start: datetime
+    end: datetime
+    title: str = ""
+
+
+@dataclass
+class BookingPlan:
+    """Everything a booking decided from its reads; :meth:`SchedulingService.commit` writes it.
+
+    ``versions`` are the host versions read *before* busy time was read: the commit succeeds
+    only if none of them moved (the optimistic lock of invariant 1).
+    """
+
+    event: Event
+    versions: dict[str, int]
+    previous: Event | None = None
+
+
+class SchedulingService:
+    """The scheduling core over one store. ``clock`` returns an aware UTC ``now``."""
+
+    def __init__(self, store: DynamoStore, clock: Clock = _utcnow) -> None:
+        self._store = store
+        self._clock = clock
+
+    # -- calendars ----------------------------------------------------------------------------
+
+    def create_calendar(self, calendar: Calendar) -> Calendar:
+        """Store a new calendar (id and stamps are assigned here). ValidationFailed on bad rules."""
+        now = self._clock()
+        calendar = calendar.model_copy(update={"id": new_id(), "created_at": now, "updated_at": now})
+        _validate_calendar(calendar)
+        if self._store.get_location(calendar.location_id) is None:
+            raise NotFound("Location", calendar.location_id)
+        self._store.put_calendar(calendar, create=True)
+        return calendar
+
+    def get_calendar(self, location_id: str, calendar_id: str) -> Calendar:
+        calendar = self._store.get_calendar(location_id, calendar_id)
+        if calendar is None:
+            raise NotFound("Calendar", calendar_id)
+        return calendar
+
+    def list_calendars(
+        self, location_id: str, group_id: str | None = None, show_drafted: bool = True
+    ) -> list[Calendar]:
+        calendars = self._store.list_calendars(location_id)
+        if group_id is not None:
+            calendars = [c for c in calendars if c.group_id == group_id]
+        if not show_drafted:
+            calendars = [c for c in calendars if c.is_active]
+        return sorted(calendars, key=lambda c: (c.created_at, c.id))
+
+    def update_calendar(self, calendar: Calendar) -> Calendar:
+        """Replace a calendar's stored state (the dialect merged the changes). NotFound if gone."""
+        calendar = calendar.model_copy(update={"updated_at": self._clock()})
+        _validate_calendar(calendar)
+        self._store.put_calendar(calendar, create=False)
+        return calendar
+
+    def delete_calendar(self, location_id: str, calendar_id: str) -> None:
+        self._store.delete_calendar(location_id, calendar_id)
+
+    # -- free slots ---------------------------------------------------------------------------
+
+    def free_slots(
+        self,
+        location_id: str,
+        calendar_id: str,
+        start: datetime,
+        end: datetime,
+        timezone: str | None = None,
+        user_ids: list[str] | None = None,
+    ) -> tuple[list[int], ZoneInfo]:
+        """Offered slot starts (epoch s, sorted) in ``[start, end]`` and the zone to show them in.
+
+        Raises InvalidRequest for an end before the start, a range over 31 days, an unknown
+        ``timezone`` or a user who is not a member; NotFound for an unknown calendar.
+        """
+        if end < start:
+            raise InvalidRequest("endDate must not be before startDate")
+        if end - start > MAX_RANGE:
+            raise InvalidRequest("Date range cannot be more than 31 days")
+        out_zone = zone(timezone) if timezone else None
+        location, calendar = self._load(location_id, calendar_id)
+        out_zone = out_zone or zone(location.timezone)
+        started = time.perf_counter()
+        hosts = _narrow_hosts(calendar, user_ids)
+        if not calendar.is_active or not hosts:
+            return [], out_zone
+        query = self._availability(location, calendar, hosts, start, end, ignore_date_range=False)
+        slots = compute_slots(query)
+        metrics.add_metric(name="FreeSlotComputations", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="FreeSlotDuration",
+            unit=MetricUnit.Milliseconds,
+            value=(time.perf_counter() - started) * 1000,
+        )
+        return slots, out_zone
+
+    # -- appointments -------------------------------------------------------------------------
+
+    def create_appointment(self, location_id: str, data: AppointmentInput) -> Event:
+        """Book an appointment at an offered slot. Raises NotFound, ValidationFailed,
+        SlotUnavailable (not offered) or BookingConflict (lost every retry)."""
+        return self._with_retries(lambda: self.prepare_create(location_id, data))
+
+    def update_appointment(self, location_id: str, event_id: str, data: AppointmentInput) -> Event:
+        """Change an appointment; a new time or host is re-checked, not counting itself."""
+        return self._with_retries(lambda: self.prepare_update(location_id, event_id, data))
+
+    def prepare_create(self, location_id: str, data: AppointmentInput) -> BookingPlan:
+        """Read phase of a new booking: decide host(s) and read versions. No writes."""
+        missing = [f for f in ("calendar_id", "contact_id", "start") if getattr(data, f) is None]
+        if missing:
+            raise ValidationFailed([f"{name} should not be empty" for name in missing])
+        assert data.calendar_id is not None and data.start is not None
+        location, calendar = self._load(location_id, data.calendar_id)
+        now = self._clock()
+        event = Event(
+            id=new_id(),
+            location_id=location_id,
+            kind=EventKind.APPOINTMENT,
+            calendar_id=calendar.id,
+            contact_id=data.contact_id,
+            group_id=calendar.group_id,
+            title=data.title or "Appointment",
+            status=data.status or AppointmentStatus.CONFIRMED,
+            start=data.start,
+            end=data.end or data.start + timedelta(seconds=calendar.slot_duration.seconds()),
+            description=data.description,
+            address=data.address,
+            meeting_location_type=data.meeting_location_type,
+            meeting_location_id=data.meeting_location_id,
+            to_notify=True if data.to_notify is None else data.to_notify,
+            buffer_before=calendar.pre_buffer_seconds,
+            buffer_after=calendar.post_buffer_seconds,
+            created_at=now,
+            updated_at=now,
+        )
+        return self._plan(location, calendar, event, data, previous=None)
+
+    def prepare_update(self, location_id: str, event_id: str, data: AppointmentInput) -> BookingPlan:
+        """Read phase of an appointment change. No writes."""
+        previous = self._store.get_event(location_id, event_id, consistent=True)
+        if previous is None or previous.kind is not EventKind.APPOINTMENT:
+            raise NotFound("Appointment", event_id)
+        calendar_id = data.calendar_id or previous.calendar_id
+        assert calendar_id is not None
+        location, calendar = self._load(location_id, calendar_id)
+        changes: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("contact_id", data.contact_id),
+                ("title", data.title),
+                ("status", data.status),
+                ("description", data.description),
+                ("address", data.address),
+                ("meeting_location_type", data.meeting_location_type),
+                ("meeting_location_id", data.meeting_location_id),
+                ("to_notify", data.to_notify),
+            )
+            if value is not None
+        }
+        start = data.start or previous.start
+        if data.end is not None:
+            end = data.end
+        elif data.start is not None:
+            end = start + (previous.end - previous.start)
+        else:
+            end = previous.end
+        changes.update(
+            calendar_id=calendar.id,
+            group_id=calendar.group_id,
+            start=start,
+            end=end,
+            updated_at=self._clock(),
+        )
+        moved = (
+            start != previous.start
+            or end != previous.end
+            or calendar.id != previous.calendar_id
+            or (data.assigned_user_id is not None and data.assigned_user_id != previous.assigned_user_id)
+        )
+        if moved:
+            changes.update(
+                buffer_before=calendar.pre_buffer_seconds, buffer_after=calendar.post_buffer_seconds
+            )
+        event = previous.model_copy(update=changes)
+        reoccupies = event.occupies_hosts and not previous.occupies_hosts
+        if not event.occupies_hosts or not (moved or reoccupies):
+            # Frees time or changes nothing about it: no availability check, no host lock.
+            return BookingPlan(event=event, versions={}, previous=previous)
+        # A rescheduled round-robin appointment keeps its host when that host is free.
+        return self._plan(
+            location, calendar, event, data, previous=previous, prefer=previous.assigned_user_id
+        )
+
+    def commit(self, plan: BookingPlan) -> Event:
+        """Write phase: store the planned event. Raises BookingConflict if the plan went stale."""
+        if plan.versions:
+            self._store.save_booking(plan.event, plan.versions, plan.previous, now=self._clock())
+            metrics.add_metric(
+                name="BookingsCreated" if plan.previous is None else "BookingsRescheduled",
+                unit=MetricUnit.Count,
+                value=1,
+            )
+        else:
+            self._store.save_event(plan.event, plan.previous)
+        return plan.event
+
+    def get_event(self, location_id: str, event_id: str, kind: EventKind | None = None) -> Event:
+        event = self._store.get_event(location_id, event_id)
+        if event is None or (kind is not None and event.kind is not kind):
+            raise NotFound("Event", event_id)
+        return event
+
+    def delete_event(self, location_id: str, event_id: str) -> None:
+        """Delete an appointment or block slot; its time is free at once."""
+        event = self._store.get_event(location_id, event_id, consistent=True)
+        if event is None:
+            raise NotFound("Event", event_id)
+        self._store.delete_event(event)
+
+    # -- block slots --------------------------------------------------------------------------
+
+    def create_block(self, location_id: str, data: BlockInput) -> Event:
+        now = self._clock()
+        event = self._block_event(location_id, data, new_id(), now, now)
+        self._store.save_event(event)
+        return event
+
+    def update_block(self, location_id: str, event_id: str, data: BlockInput) -> Event:
+        previous = self._store.get_event(location_id, event_id, consistent=True)
+        if previous is None or previous.kind is not EventKind.BLOCK:
+            raise NotFound("Block slot", event_id)
+        event = self._block_event(location_id, data, event_id, previous.created_at, self._clock())
+        self._store.save_event(event, previous)
+        return event
+
+    def _block_event(
+        self, location_id: str, data: BlockInput, event_id: str, created: datetime, updated: datetime
+    ) -> Event:
+        if (data.calendar_id is None) == (data.assigned_user_id is None):
+            raise ValidationFailed(["Either calendarId or assignedUserId can be set, not both."])
+        _check_span(data.start, data.end)
+        group_id = None
+        if data.calendar_id is not None:
+            group_id = self.get_calendar(location_id, data.calendar_id).group_id
+        return Event(
+            id=event_id,
+            location_id=location_id,
+            kind=EventKind.BLOCK,
+            calendar_id=data.calendar_id,
+            assigned_user_id=data.assigned_user_id,
+            hosts=[data.assigned_user_id] if data.assigned_user_id else [],
+            group_id=group_id,
+            title=data.title,
+            start=data.start,
+            end=data.end,
+            created_at=created,
+            updated_at=updated,
+        )
+
+    # -- listings -----------------------------------------------------------------------------
+
+    def list_events(
+        self,
+        location_id: str,
+        kind: EventKind,
+        start: datetime,
+        end: datetime,
+        calendar_id: str | None = None,
+        user_id: str | None = None,
+        group_id: str | None = None,
+    ) -> list[Event]:
+        """Events of ``kind`` overlapping ``[start, end)`` for one calendar, user or group."""
+        if not (calendar_id or user_id or group_id):
+            raise InvalidRequest("Either of calendarId, userId or groupId is required")
+        if end < start:
+            raise InvalidRequest("endTime must not be before startTime")
+        if calendar_id:
+            self.get_calendar(location_id, calendar_id)
+            calendar_ids = [calendar_id]
+        elif group_id:
+            calendar_ids = [c.id for c in self._store.list_calendars(location_id) if c.group_id == group_id]
+        else:
+            calendar_ids = []
+        found: dict[str, Event] = {}
+        for cid in calendar_ids:
+            read = (
+                self._store.calendar_events if kind is EventKind.APPOINTMENT else self._store.calendar_blocks
+            )
+            for e in read(location_id, cid, start, end):
+                found[e.id] = e
+        if user_id:
+            hosted = self._store.host_events(location_id, user_id, start, end, kind)
+            found = {e.id: e for e in hosted if not calendar_ids or e.id in found}
+        return sorted(found.values(), key=lambda e: (e.start, e.id))
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _load(self, location_id: str, calendar_id: str) -> tuple[Location, Calendar]:
+        location, calendar = self._store.get_location_and_calendar(location_id, calendar_id)
+        if location is None:
+            raise NotFound("Location", location_id)
+        if calendar is None:
+            raise NotFound("Calendar", calendar_id)
+        return location, calendar
+
+    def _with_retries(self, prepare: Callable[[], BookingPlan]) -> Event:
+        for _ in range(MAX_ATTEMPTS):
+            plan = prepare()
+            try:
+                return self.commit(plan)
+            except BookingConflict:
+                metrics.add_metric(name="BookingConflicts", unit=MetricUnit.Count, value=1)
+        raise BookingConflict("The slot was taken by a concurrent booking; please pick another.")
+
+    def _availability(
+        self,
+        location: Location,
+        calendar: Calendar,
+        hosts: list[str],
+        start: datetime,
+        end: datetime,
+        *,
+        ignore_date_range: bool,
+        duration: int | None = None,
+        exclude_event: str | None = None,
+    ) -> AvailabilityQuery:
+        """Assemble the engine query: one strongly consistent Query per host, one for the
+        calendar's block slots (never one per day)."""
+        tz = zone(location.timezone)
+        slot = SlotSpec(
+            duration=duration or calendar.slot_duration.seconds(),
+            interval=calendar.slot_interval.seconds(),
+            pre_buffer=calendar.pre_buffer_seconds,
+            post_buffer=calendar.post_buffer_seconds,
+            seats=max(1, calendar.seats_per_slot),
+            per_day_limit=calendar.per_day_limit,
+        )
+        earliest = latest = None
+        if not ignore_date_range:
+            notice = (calendar.notice.value, calendar.notice.unit) if calendar.notice else None
+            horizon = (calendar.horizon.value, calendar.horizon.unit) if calendar.horizon else None
+            earliest, latest = booking_window(self._clock(), tz, notice, horizon)
+        read_lo = start - timedelta(seconds=slot.pre_buffer)
+        read_hi = end + timedelta(seconds=slot.duration + slot.post_buffer)
+        if slot.per_day_limit is not None:
+            # Whole local days, so bookings earlier that day count towards the daily limit.
+            read_lo = min(read_lo, datetime.combine(start.astimezone(tz).date(), datetime.min.time(), tz))
+            read_hi = max(
+                read_hi,
+                datetime.combine(end.astimezone(tz).date() + timedelta(days=1), datetime.min.time(), tz),
+            )
+        blocks = [
+            (int(b.start.timestamp()), int(b.end.timestamp()))
+            for b in self._store.calendar_blocks(location.id, calendar.id, read_lo, read_hi)
+        ]
+        host_busy = []
+        for host in hosts:
+            busy = list(blocks)
+            bookings: list[tuple[int, int]] = []
+            starts: list[int] = []
+            for e in self._store.host_busy(location.id, host, read_lo, read_hi):
+                if not e.busy or e.event_id == exclude_event:
+                    continue
+                padded = (e.start - e.buffer_before, e.end + e.buffer_after)
+                if e.kind is EventKind.APPOINTMENT and e.calendar_id == calendar.id:
+                    bookings.append(padded)
+                    starts.append(e.start)
+                else:
+                    busy.append(padded)
+            host_busy.append(HostBusy(host_id=host, busy=busy, bookings=bookings, booking_starts=starts))
+        return AvailabilityQuery(
+            open_hours=calendar.open_hours(location.timezone),
+            slot=slot,
+            hosts=host_busy,
+            mode=Mode.ALL if calendar.calendar_type is CalendarType.COLLECTIVE else Mode.ANY,
+            window_start=int(start.timestamp()),
+            window_end=int(end.timestamp()),
+            earliest=earliest,
+            latest=latest,
+        )
+
+    def _plan(
+        self,
+        location: Location,
+        calendar: Calendar,
+        event: Event,
+        data: AppointmentInput,
+        previous: Event | None,
+        prefer: str | None = None,
+    ) -> BookingPlan:
+        """Choose the host(s) for ``event`` and read their versions, then (unless validation is
+        waived) check the slot is offered to them. Raises SlotUnavailable / ValidationFailed."""
+        _check_span(event.start, event.end)
+        if not calendar.host_ids:
+            raise ValidationFailed(["calendar has no team members to book"])
+        collective = calendar.calendar_type is CalendarType.COLLECTIVE
+        if data.assigned_user_id is not None and data.assigned_user_id not in calendar.host_ids:
+            raise ValidationFailed(
+                [f"assignedUserId {data.assigned_user_id} is not a team member of this calendar"]
+            )
+        if collective:
+            candidates = calendar.host_ids
+        elif data.assigned_user_id is not None:
+            candidates = [data.assigned_user_id]
+        else:
+            candidates = calendar.host_ids
+        if not calendar.is_active and not data.ignore_free_slot_validation:
+            raise SlotUnavailable("This calendar is not active and takes no bookings.")
+
+        # Versions first, busy time second: any booking committed after this read moves a version.
+        versions, last_booked = self._store.host_versions(location.id, candidates, calendar.id)
+        if data.ignore_free_slot_validation:
+            free = list(candidates)
+        else:
+            query = self._availability(
+                location,
+                calendar,
+                candidates,
+                event.start,
+                event.start,
+                ignore_date_range=data.ignore_date_range,
+                duration=int((event.end - event.start).total_seconds()),
+                exclude_event=previous.id if previous else None,
+            )
+            free = free_hosts_at(query, int(event.start.timestamp()))
+        if collective:
+            if set(free) != set(candidates):
+                raise SlotUnavailable("The slot you have selected is no longer available.")
+            hosts = list(candidates)
+            assigned = data.assigned_user_id or _primary(calendar)
+        else:
+            if not free:
+                raise SlotUnavailable("The slot you have selected is no longer available.")
+            assigned = self._pick(calendar, free, last_booked, location.id, prefer=prefer)
+            hosts = [assigned]
+        event = event.model_copy(update={"assigned_user_id": assigned, "hosts": hosts})
+        return BookingPlan(event=event, versions={h: versions[h] for h in hosts}, previous=previous)
+
+    def _pick(
+        self,
+        calendar: Calendar,
+        free: list[str],
+        last_booked: dict[str, int],
+        location_id: str,
+        prefer: str | None = None,
+    ) -> str:
+        """Round-robin assignment among free members (GoHighLevel ``eventType``):
+        OptimizeForAvailability → highest priority, then least recently booked;
+        OptimizeForEqualDistribution → fewest upcoming bookings, then priority."""
+        if prefer is not None and prefer in free:
+            return prefer
+        if len(free) == 1:
+            return free[0]
+        priority = {m.user_id: m.priority for m in calendar.team_members}
+        order = {h: i for i, h in enumerate(calendar.host_ids)}
+        if calendar.event_type is RoundRobinStrategy.OPTIMIZE_FOR_EQUAL_DISTRIBUTION:
+            now = self._clock()
+            upcoming = {h: self._store.upcoming_count(location_id, h, calendar.id, now) for h in free}
+            return min(free, key=lambda h: (upcoming[h], -priority.get(h, 0.5), last_booked[h], order[h]))
+        return min(free, key=lambda h: (-priority.get(h, 0.5), last_booked[h], order[h]))
+
+
+def _primary(calendar: Calendar) -> str:
+    for member in calendar.team_members:
+        if member.is_primary:
+            return member.user_id
+    return calendar.host_ids[0]
+
+
+def _narrow_hosts(calendar: Calendar, user_ids: list[str] | None) -> list[str]:
+    if not user_ids:
+        return calendar.host_ids
+    unknown = [u for u in user_ids if u not in calendar.host_ids]
+    if unknown:
+        raise InvalidRequest(f"User {unknown[0]} is not a team member of this calendar")
+    return list(dict.fromkeys(user_ids))
+
+
+def _check_span(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise ValidationFailed(["endTime must be after startTime"])
+    if end - start > MAX_EVENT_SPAN:
+        raise ValidationFailed([f"an event cannot last more than {MAX_EVENT_SPAN.days} days"])
+
+
+def _validate_calendar(calendar: Calendar) -> None:
+    """Rules of the reference: team members per type, positive lengths, sane buffers."""
+    errors: list[str] = []
+    members = calendar.host_ids
+    if len(set(members)) != len(members):
+        errors.append("teamMembers must not repeat a userId")
+    if calendar.calendar_type is CalendarType.PERSONAL and len(members) != 1:
+        errors.append("Personal calendar must have exactly one team member")
+    if (
+        calendar.calendar_type
+        in (
+            CalendarType.ROUND_ROBIN,
+            CalendarType.COLLECTIVE,
+            CalendarType.CLASS_BOOKING,
+            CalendarType.SERVICE_BOOKING,
+        )
+        and not members
+    ):
+        errors.append(f"teamMembers are required for calendars of type {calendar.calendar_type.value}")
+    if len(members) > MAX_HOSTS_PER_BOOKING:
+        errors.append(f"a calendar can have at most {MAX_HOSTS_PER_BOOKING} team members")
+    if (
+        calendar.calendar_type is CalendarType.COLLECTIVE
+        and sum(bool(m.is_primary) for m in calendar.team_members) > 1
+    ):
+        errors.append("Only one team member can be primary")
+    for label, amount in (("slotDuration", calendar.slot_duration), ("slotInterval", calendar.slot_interval)):
+        seconds = amount.seconds()
+        if seconds <= 0 or seconds % 60:
+            errors.append(f"{label} must be a positive whole number of minutes")
+        elif seconds > 86400:
+            errors.append(f"{label} must not exceed 24 hours")
+    for label, buffer in (("preBuffer", calendar.pre_buffer), ("slotBuffer", calendar.post_buffer)):
+        if buffer is not None and not 0 <= buffer.seconds() <= MAX_BUFFER.total_seconds():
+            errors.append(f"{label} must be between 0 and 24 hours")
+    if calendar.seats_per_slot < 1:
+        errors.append("appoinmentPerSlot must be at least 1")
+    if calendar.per_day_limit is not None and calendar.per_day_limit < 1:
+        errors.append("appoinmentPerDay must be at least 1")
+    for rule in calendar.weekly:
+        for span in rule.spans:
+            if span.close <= span.open:
+                errors.append("openHours: closing time must be after opening time")
+    for override in calendar.date_overrides:
+        for span in override.spans:
+            if span.close <= span.open:
+                errors.append("availabilities: closing time must be after opening time")
+    if errors:
+        raise ValidationFailed(errors)

@@ -1,0 +1,40 @@
+"""Runtime configuration: one pydantic settings object, validated at cold start.
+
+Nothing is read from the environment at import time: :func:`get_settings` is called by the
+function's container on its first invocation (so moto, in tests and ``make dev``, starts first).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Environment of every Slotbook function.
+
+    ``TABLE_NAME``: the single DynamoDB table. ``SLOTBOOK_ADMIN_TOKEN``: the admin token, for
+    local runs only. ``ADMIN_TOKEN_HASH_PARAMETER``: SSM parameter holding the hex SHA-256 of
+    the admin token (AWS). ``SLOTBOOK_STAGE``: deployment stage name.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3, max_length=255)
+    admin_token: SecretStr | None = Field(default=None, alias="SLOTBOOK_ADMIN_TOKEN")
+    admin_token_hash_parameter: str | None = Field(default=None, alias="ADMIN_TOKEN_HASH_PARAMETER")
+    stage: str = Field(default="dev", alias="SLOTBOOK_STAGE")
+
+    @model_validator(mode="after")
+    def _admin_secret_source(self) -> Settings:
+        if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 16:
+            raise ValueError("SLOTBOOK_ADMIN_TOKEN must be at least 16 characters")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The validated settings (cached for the life of the execution environment)."""
+    return Settings()  # type: ignore[call-arg]

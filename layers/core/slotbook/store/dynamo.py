@@ -1,0 +1,441 @@
+"""The one door to DynamoDB: a single table, every access pattern below, no Scan.
+
+Access patterns (written before the code; keys are built only in :mod:`slotbook.store.keys`)
+
+==  ==========================================  ===================================================  =======
+#   pattern                                     key condition                                        index
+==  ==========================================  ===================================================  =======
+1   location by id                              PK=LOC#<loc>, SK=LOCATION                            table
+2   API key by token (auth, every request)      PK=APIKEY#<sha256(token)>, SK=APIKEY                 table
+3   API key record of a location (revoke)       PK=LOC#<loc>, SK=APIKEY#<keyId>                      table
+4   calendar by id (+ its location: batch)      PK=LOC#<loc>, SK=CAL#<cal>                           table
+5   calendars of a location                     PK=LOC#<loc>, SK begins_with CAL#                    table
+6   event (appointment / block slot) by id      PK=LOC#<loc>, SK=EVT#<id>                            table
+7   a host's busy time in [a, b] (strongly      PK=TL#<loc>#HOST#<user>,                             table
+    consistent: the booking check reads it)     SK BETWEEN <a - MAX_EVENT_SPAN> AND <b>#~
+8   a host's booking version (optimistic lock)  PK=TL#<loc>#HOST#<user>, SK=VERSION                  table
+9   appointments of a calendar in [a, b]        GSI1PK=CAL#<loc>#<cal>, GSI1SK BETWEEN ...           GSI1
+10  block slots of a calendar in [a, b]         GSI1PK=CALBLK#<loc>#<cal>, GSI1SK BETWEEN ...        GSI1
+11  a host's upcoming bookings of a calendar    pattern 7 from now, Select=COUNT, filter calendarId  table
+==  ==========================================  ===================================================  =======
+
+Timeline sort keys start with the UTC instant (``2026-03-16T08:15:00Z#<eventId>``), so a time
+range is one ``Query``. An event never spans more than :data:`MAX_EVENT_SPAN`, which bounds how
+far before ``a`` a range read must look for events that started earlier and still overlap.
+
+Invariants enforced here, not by callers:
+
+* **No double booking** — :meth:`DynamoStore.save_booking` writes the event, its timeline
+  entries and a version bump of every host it occupies in one ``TransactWriteItems``; each
+  version update is conditional on the version the caller read *before* reading busy time. A
+  concurrent booking of the same host changes the version, the transaction is cancelled, and
+  the adapter raises :class:`~slotbook.errors.BookingConflict` (the caller re-reads and retries).
+* **Tenant isolation** — every key starts with the location id; nothing is read without it.
+* **Secrets** — API keys are stored by SHA-256 only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from slotbook.domain import ApiKey, Calendar, Event, EventKind, Location
+from slotbook.errors import BookingConflict, NotFound
+from slotbook.store import keys as k
+
+MAX_EVENT_SPAN = timedelta(days=31)
+"""Longest allowed appointment or block slot; range reads look back this far."""
+MAX_BUFFER = timedelta(hours=24)
+"""Longest allowed pre/post buffer; range reads widen by it."""
+
+_CONFLICT_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One busy interval of a host (instants in epoch seconds, buffers in seconds)."""
+
+    event_id: str
+    kind: EventKind
+    calendar_id: str | None
+    start: int
+    end: int
+    buffer_before: int
+    buffer_after: int
+    busy: bool
+
+
+class DynamoStore:
+    """Repository over one DynamoDB table (a boto3 ``Table`` resource)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._client = table.meta.client
+        self._name = table.name
+
+    # -- locations and API keys -------------------------------------------------------------
+
+    def put_location(self, location: Location) -> None:
+        self._table.put_item(
+            Item={**k.location(location.id), "doc": location.model_dump_json()},
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+
+    def get_location(self, location_id: str) -> Location | None:
+        item = self._table.get_item(Key=k.location(location_id)).get("Item")
+        return Location.model_validate_json(item["doc"]) if item else None
+
+    def put_api_key(self, key: ApiKey, digest: str) -> None:
+        doc = key.model_dump_json()
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": self._name,
+                        "Key": k.location(key.location_id),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._name,
+                        "Item": {**k.api_key_by_hash(digest), "doc": doc},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._name,
+                        "Item": {**k.api_key_record(key.location_id, key.id), "doc": doc, "hash": digest},
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+
+    def get_api_key_by_hash(self, digest: str) -> ApiKey | None:
+        item = self._table.get_item(Key=k.api_key_by_hash(digest), ConsistentRead=True).get("Item")
+        return ApiKey.model_validate_json(item["doc"]) if item else None
+
+    def delete_api_key(self, location_id: str, key_id: str) -> None:
+        """Revoke at once: both items go in one transaction. Raises NotFound if absent."""
+        record = self._table.get_item(Key=k.api_key_record(location_id, key_id), ConsistentRead=True).get(
+            "Item"
+        )
+        if record is None:
+            raise NotFound("API key", key_id)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self._name,
+                            "Key": k.api_key_record(location_id, key_id),
+                            "ConditionExpression": "attribute_exists(PK)",
+                        }
+                    },
+                    {"Delete": {"TableName": self._name, "Key": k.api_key_by_hash(record["hash"])}},
+                ]
+            )
+        except ClientError as exc:
+            if _is_cancelled(exc):
+                raise NotFound("API key", key_id) from exc
+            raise
+
+    # -- calendars ----------------------------------------------------------------------------
+
+    def put_calendar(self, calendar: Calendar, *, create: bool) -> None:
+        """Create (fails if the id exists) or replace (fails with NotFound if it is gone)."""
+        condition = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
+        try:
+            self._table.put_item(
+                Item={**k.calendar(calendar.location_id, calendar.id), "doc": calendar.model_dump_json()},
+                ConditionExpression=condition,
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException" and not create:
+                raise NotFound("Calendar", calendar.id) from exc
+            raise
+
+    def get_calendar(self, location_id: str, calendar_id: str) -> Calendar | None:
+        item = self._table.get_item(Key=k.calendar(location_id, calendar_id)).get("Item")
+        return Calendar.model_validate_json(item["doc"]) if item else None
+
+    def get_location_and_calendar(
+        self, location_id: str, calendar_id: str
+    ) -> tuple[Location | None, Calendar | None]:
+        """Patterns 1 + 4 in a single BatchGetItem."""
+        wanted = [k.location(location_id), k.calendar(location_id, calendar_id)]
+        found = {(i["PK"], i["SK"]): i for i in self._batch_get(wanted, consistent=False)}
+        loc_item = found.get((wanted[0]["PK"], wanted[0]["SK"]))
+        cal_item = found.get((wanted[1]["PK"], wanted[1]["SK"]))
+        return (
+            Location.model_validate_json(loc_item["doc"]) if loc_item else None,
+            Calendar.model_validate_json(cal_item["doc"]) if cal_item else None,
+        )
+
+    def list_calendars(self, location_id: str) -> list[Calendar]:
+        cond = Key("PK").eq(k.location_pk(location_id)) & Key("SK").begins_with(k.CALENDAR_PREFIX)
+        return [Calendar.model_validate_json(i["doc"]) for i in self._query(KeyConditionExpression=cond)]
+
+    def delete_calendar(self, location_id: str, calendar_id: str) -> None:
+        try:
+            self._table.delete_item(
+                Key=k.calendar(location_id, calendar_id), ConditionExpression="attribute_exists(PK)"
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise NotFound("Calendar", calendar_id) from exc
+            raise
+
+    # -- events: reads ------------------------------------------------------------------------
+
+    def get_event(self, location_id: str, event_id: str, *, consistent: bool = False) -> Event | None:
+        item = self._table.get_item(Key=k.event(location_id, event_id), ConsistentRead=consistent).get("Item")
+        return Event.model_validate_json(item["doc"]) if item else None
+
+    def host_versions(
+        self, location_id: str, host_ids: Iterable[str], calendar_id: str | None = None
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Pattern 8, strongly consistent, one BatchGetItem.
+
+        Returns ``(versions, last_booked)``: host → version (0 if never booked) and host → when
+        it was last booked on ``calendar_id`` (epoch s, 0 if never; round-robin fairness).
+        """
+        ids = list(dict.fromkeys(host_ids))
+        versions = dict.fromkeys(ids, 0)
+        last_booked = dict.fromkeys(ids, 0)
+        prefix = len(k.host_timeline_pk(location_id, ""))
+        for item in self._batch_get([k.host_version(location_id, h) for h in ids], consistent=True):
+            host = item["PK"][prefix:]
+            versions[host] = int(item["version"])
+            if calendar_id is not None:
+                last_booked[host] = int(item.get(f"lastBooked_{calendar_id}", 0))
+        return versions, last_booked
+
+    def host_busy(self, location_id: str, host_id: str, lo: datetime, hi: datetime) -> list[TimelineEntry]:
+        """Pattern 7: busy entries of a host that may overlap ``[lo, hi]`` (consistent read).
+
+        Entries starting up to :data:`MAX_EVENT_SPAN` + :data:`MAX_BUFFER` before ``lo`` are
+        included, so an earlier long event is not missed; callers may receive a few extra.
+        """
+        start, end = k.range_bounds(lo - MAX_EVENT_SPAN - MAX_BUFFER, hi + MAX_BUFFER)
+        cond = Key("PK").eq(k.host_timeline_pk(location_id, host_id)) & Key("SK").between(start, end)
+        floor = int((lo - MAX_BUFFER).timestamp())
+        return [
+            _entry(i)
+            for i in self._query(
+                KeyConditionExpression=cond, ConsistentRead=True, FilterExpression=Attr("endTs").gt(floor)
+            )
+        ]
+
+    def upcoming_count(self, location_id: str, host_id: str, calendar_id: str, now: datetime) -> int:
+        """Pattern 11: non-cancelled bookings of ``calendar_id`` the host has from ``now`` on."""
+        start, _ = k.range_bounds(now, now)
+        cond = Key("PK").eq(k.host_timeline_pk(location_id, host_id)) & Key("SK").between(start, "9999")
+        flt = Attr("calendarId").eq(calendar_id) & Attr("busy").eq(True) & Attr("kind").eq("appointment")
+        total = 0
+        for page in self._pages(KeyConditionExpression=cond, FilterExpression=flt, Select="COUNT"):
+            total += page["Count"]
+        return total
+
+    def calendar_events(self, location_id: str, calendar_id: str, lo: datetime, hi: datetime) -> list[Event]:
+        """Pattern 9: appointments of a calendar overlapping ``[lo, hi)``."""
+        return self._gsi_events(k.calendar_appointments_gsi(location_id, calendar_id), lo, hi)
+
+    def calendar_blocks(self, location_id: str, calendar_id: str, lo: datetime, hi: datetime) -> list[Event]:
+        """Pattern 10: block slots of a calendar overlapping ``[lo, hi)``."""
+        return self._gsi_events(k.calendar_blocks_gsi(location_id, calendar_id), lo, hi)
+
+    def host_events(
+        self, location_id: str, host_id: str, lo: datetime, hi: datetime, kind: EventKind
+    ) -> list[Event]:
+        """Events of ``kind`` occupying a host and overlapping ``[lo, hi)`` (pattern 7 + 6)."""
+        lo_ts, hi_ts = int(lo.timestamp()), int(hi.timestamp())
+        ids = [
+            e.event_id
+            for e in self.host_busy(location_id, host_id, lo, hi)
+            if e.kind is kind and e.start < hi_ts and e.end > lo_ts
+        ]
+        items = self._batch_get([k.event(location_id, i) for i in dict.fromkeys(ids)], consistent=False)
+        events = [Event.model_validate_json(i["doc"]) for i in items]
+        return sorted(events, key=lambda e: (e.start, e.id))
+
+    # -- events: writes -----------------------------------------------------------------------
+
+    def save_booking(
+        self,
+        event: Event,
+        versions: dict[str, int],
+        previous: Event | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Write an appointment (new or changed) atomically with version bumps of ``versions``.
+
+        ``versions`` maps every host whose availability was checked to the version read before
+        that check. Raises :class:`BookingConflict` when any version moved (or, for a new
+        event, the id exists; for a changed one, it vanished).
+        """
+        items: list[dict[str, Any]] = []
+        stamp = int((now or datetime.now(UTC)).timestamp())
+        for host, version in versions.items():
+            update: dict[str, Any] = {
+                "TableName": self._name,
+                "Key": k.host_version(event.location_id, host),
+                "UpdateExpression": "SET version = :next, #lb = :now",
+                "ExpressionAttributeNames": {"#lb": f"lastBooked_{event.calendar_id}"},
+                "ExpressionAttributeValues": {":next": version + 1, ":now": stamp},
+            }
+            if version == 0:
+                update["ConditionExpression"] = "attribute_not_exists(version)"
+            else:
+                update["ConditionExpression"] = "version = :seen"
+                update["ExpressionAttributeValues"][":seen"] = version
+            items.append({"Update": update})
+        items.extend(self._event_writes(event, previous))
+        self._transact(items)
+
+    def save_event(self, event: Event, previous: Event | None = None) -> None:
+        """Write a block slot, or an appointment change that frees time (cancel), atomically
+        with its timeline entries; no host version check is needed to *free* time."""
+        self._transact(self._event_writes(event, previous))
+
+    def delete_event(self, event: Event) -> None:
+        """Delete an event and its timeline entries atomically. NotFound if already gone."""
+        items: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self._name,
+                    "Key": k.event(event.location_id, event.id),
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            }
+        ]
+        items.extend({"Delete": {"TableName": self._name, "Key": key}} for key in self._entry_keys(event))
+        try:
+            self._transact(items)
+        except BookingConflict as exc:
+            raise NotFound("Event", event.id) from exc
+
+    def _event_writes(self, event: Event, previous: Event | None) -> list[dict[str, Any]]:
+        main: dict[str, Any] = {**k.event(event.location_id, event.id), "doc": event.model_dump_json()}
+        gsi = self._gsi_key(event)
+        if gsi:
+            main[k.GSI1PK] = gsi
+            main[k.GSI1SK] = k.timeline_sk(event.start, event.id)
+        if previous is None:
+            cond: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
+        else:
+            # Optimistic check on the main item too: a concurrent edit of the same event loses.
+            cond = {
+                "ConditionExpression": "#doc = :prev",
+                "ExpressionAttributeNames": {"#doc": "doc"},
+                "ExpressionAttributeValues": {":prev": previous.model_dump_json()},
+            }
+        items: list[dict[str, Any]] = [{"Put": {"TableName": self._name, "Item": main, **cond}}]
+        new_keys = {(x["PK"], x["SK"]) for x in self._entry_keys(event)}
+        if previous is not None:
+            for key in self._entry_keys(previous):
+                if (key["PK"], key["SK"]) not in new_keys:
+                    items.append({"Delete": {"TableName": self._name, "Key": key}})
+        for key in self._entry_keys(event):
+            items.append({"Put": {"TableName": self._name, "Item": {**key, **_entry_attrs(event)}}})
+        return items
+
+    @staticmethod
+    def _gsi_key(event: Event) -> str | None:
+        if event.calendar_id is None:
+            return None
+        if event.kind is EventKind.APPOINTMENT:
+            return k.calendar_appointments_gsi(event.location_id, event.calendar_id)
+        if not event.hosts:
+            return k.calendar_blocks_gsi(event.location_id, event.calendar_id)
+        return None
+
+    @staticmethod
+    def _entry_keys(event: Event) -> list[dict[str, str]]:
+        return [k.host_entry(event.location_id, h, event.start, event.id) for h in event.hosts]
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _gsi_events(self, partition: str, lo: datetime, hi: datetime) -> list[Event]:
+        start, end = k.range_bounds(lo - MAX_EVENT_SPAN, hi)
+        cond = Key(k.GSI1PK).eq(partition) & Key(k.GSI1SK).between(start, end)
+        events = [
+            Event.model_validate_json(i["doc"])
+            for i in self._query(IndexName=k.GSI1, KeyConditionExpression=cond)
+        ]
+        return [e for e in events if e.start < hi and e.end > lo]
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _is_cancelled(exc):
+                raise BookingConflict("The slot was taken by a concurrent booking.") from exc
+            raise
+
+    def _pages(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            page = self._table.query(**kwargs)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return [item for page in self._pages(**kwargs) for item in page.get("Items", [])]
+
+    def _batch_get(self, wanted: list[dict[str, str]], *, consistent: bool) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(wanted), 100):
+            request = {self._name: {"Keys": wanted[i : i + 100], "ConsistentRead": consistent}}
+            while request:
+                resp = self._client.batch_get_item(RequestItems=request)
+                out.extend(resp.get("Responses", {}).get(self._name, []))
+                request = resp.get("UnprocessedKeys") or {}
+        return out
+
+
+def _entry_attrs(event: Event) -> dict[str, Any]:
+    return {
+        "eventId": event.id,
+        "kind": event.kind.value,
+        "calendarId": event.calendar_id or "",
+        "startTs": int(event.start.timestamp()),
+        "endTs": int(event.end.timestamp()),
+        "bufferBefore": event.buffer_before,
+        "bufferAfter": event.buffer_after,
+        "busy": event.occupies_hosts,
+    }
+
+
+def _entry(item: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(
+        event_id=item["eventId"],
+        kind=EventKind(item["kind"]),
+        calendar_id=item.get("calendarId") or None,
+        start=int(item["startTs"]),
+        end=int(item["endTs"]),
+        buffer_before=int(item.get("bufferBefore", 0)),
+        buffer_after=int(item.get("bufferAfter", 0)),
+        busy=bool(item.get("busy", True)),
+    )
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _is_cancelled(exc: ClientError) -> bool:
+    """A transaction cancelled by a failed condition or a concurrent transaction."""
+    if _code(exc) != "TransactionCanceledException":
+        return _code(exc) == "ConditionalCheckFailedException"
+    reasons = exc.response.get("CancellationReasons") or []
+    codes = {r.get("Code") for r in reasons if r.get("Code") not in (None, "None")}
+    return not codes or bool(codes & _CONFLICT_CODES)
