@@ -111,6 +111,9 @@ class HostBusy:
     other calendars' bookings padded by *their* buffers, block slots, provider events.
     ``bookings``: the host's non-cancelled bookings of the calendar being queried, padded by its
     buffers; they count as seats when they start exactly at a slot start, as busy otherwise.
+    ``booking_starts``: the *unpadded* start of each of ``bookings`` (same order), which is what
+    seats and daily limits count; required whenever bookings carry a pre-buffer (when empty the
+    padded starts are used).
     ``open_hours``: the host's own hours, or ``None`` for the calendar's.
     """
 
@@ -144,15 +147,20 @@ def booking_window(
     """Earliest and latest bookable slot start for minimum notice and booking horizon.
 
     ``now`` is an aware datetime. ``notice`` is GoHighLevel ``allowBookingAfter`` with its unit
-    (``mins|hours|days|weeks|months``): the earliest start is ``now + notice`` (months are
-    calendar months in ``timezone``). ``horizon`` is ``allowBookingFor`` with its unit
+    (``mins|hours|days|weeks|months``): the earliest start is ``now + notice`` — minutes and hours
+    are elapsed time, days, weeks and months are calendar arithmetic on the local clock in
+    ``timezone`` (one day of notice at 10:00 means 10:00 tomorrow, even across a DST change). ``horizon`` is ``allowBookingFor`` with its unit
     (``days|weeks|months``): slots are offered up to the end of the local day ``today + horizon``.
     Returns ``(earliest, latest)`` in epoch seconds; ``latest`` is ``None`` without a horizon.
     """
     local_now = now.astimezone(timezone)
     earliest = math.ceil(now.timestamp())
     if notice and notice[0] > 0:
-        earliest = math.ceil((local_now + _delta(notice)).timestamp())
+        delta = _delta(notice)
+        if notice[1] in ("mins", "minutes", "hours"):
+            earliest = math.ceil(now.timestamp() + delta.total_seconds())  # type: ignore[union-attr]
+        else:
+            earliest = math.ceil((local_now + delta).timestamp())
     latest = None
     if horizon and horizon[0] > 0:
         last_day = local_now.date() + _delta(horizon)
@@ -183,22 +191,14 @@ def local_to_utc(day: date, minute: int, tz: ZoneInfo) -> int | None:
 
 
 def _boundary_to_utc(day: date, minute: int, tz: ZoneInfo) -> int:
-    """Like :func:`local_to_utc` but a non-existent boundary maps to the first instant after the
-    gap, so an opening interval keeps its existing part."""
+    """Like :func:`local_to_utc` but a boundary inside a DST gap maps to the first local minute
+    after it that exists (the transition instant), so an opening span keeps its existing part."""
     ts = local_to_utc(day, minute, tz)
-    if ts is not None:
-        return ts
-    if minute >= MINUTES_PER_DAY:
-        day = day + timedelta(days=minute // MINUTES_PER_DAY)
-        minute %= MINUTES_PER_DAY
-    naive = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
-    # fold=0 in a gap applies the pre-transition offset, landing past the gap by its length;
-    # step back to the transition instant itself.
-    after = int(naive.timestamp())
-    before_offset = naive.utcoffset()
-    after_offset = datetime.fromtimestamp(after, tz).utcoffset()
-    assert before_offset is not None and after_offset is not None
-    return after - int((after_offset - before_offset).total_seconds())
+    probe = minute
+    while ts is None:  # gaps are at most a few hours; this runs only on transition days
+        probe += 1
+        ts = local_to_utc(day, probe, tz)
+    return ts
 
 
 def candidate_starts(hours: OpenHours, slot: SlotSpec, lo: int, hi: int) -> list[int]:
@@ -237,8 +237,8 @@ def candidate_starts(hours: OpenHours, slot: SlotSpec, lo: int, hi: int) -> list
                         continue
                     out.append(s)
         day += one_day
-    out.sort()
-    return out
+    # Overlapping spans of one day can yield the same start twice; a start is offered once.
+    return sorted(set(out))
 
 
 class _HostState:

@@ -86,6 +86,8 @@ class BusyIndex:
         self.ends = [iv[1] for iv in merged]
 
     def overlaps(self, start: int, end: int) -> bool:
+        if end <= start:
+            return False  # an empty query contains no instant
         # First merged interval whose end is after `start`; it overlaps iff it begins before `end`.
         i = bisect_right(self.ends, start)
         return i < len(self.starts) and self.starts[i] < end
