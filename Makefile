@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 dev: $(STAMP)
-	$(PY) -m local.server
+	$(PY) -m localdev.server
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from slotbook.container import services
 from slotbook.domain import ApiKey, Location
 from slotbook.http.admin import AdminApi

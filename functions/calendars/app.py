@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+
 from slotbook.availability import group_by_local_date
 from slotbook.container import services
 from slotbook.domain import Calendar

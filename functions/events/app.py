@@ -7,8 +7,10 @@ body into a service call, shape the reference's response in the location's time 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+
 from slotbook.container import services
 from slotbook.domain import EventKind
 from slotbook.errors import ValidationFailed
@@ -21,8 +23,9 @@ api = GhlApi()
 app = api.app
 
 
-def _location_zone(location_id: str):
-    return zone(services().tenancy.get_location(location_id).timezone)
+def _location_zone(location_id: str) -> ZoneInfo:
+    """The zone responses are shown in: the token's location's (``location_id`` is that one)."""
+    return zone(api.principal.timezone)
 
 
 def _appointment_input(

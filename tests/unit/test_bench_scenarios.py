@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from slotbook.availability import compute_slots
 
 from bench.scenarios import EXPECTED, WEEKDAYS, Scenario, load, load_all
+from slotbook.availability import compute_slots
 
 
 def minutes(hhmm: str) -> int:

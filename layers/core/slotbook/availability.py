@@ -147,10 +147,11 @@ def booking_window(
     """Earliest and latest bookable slot start for minimum notice and booking horizon.
 
     ``now`` is an aware datetime. ``notice`` is GoHighLevel ``allowBookingAfter`` with its unit
-    (``mins|hours|days|weeks|months``): the earliest start is ``now + notice`` — minutes and hours
-    are elapsed time, days, weeks and months are calendar arithmetic on the local clock in
-    ``timezone`` (one day of notice at 10:00 means 10:00 tomorrow, even across a DST change). ``horizon`` is ``allowBookingFor`` with its unit
-    (``days|weeks|months``): slots are offered up to the end of the local day ``today + horizon``.
+    (``mins|hours|days|weeks|months``): the earliest start is ``now + notice`` — minutes and
+    hours are elapsed time; days, weeks and months are calendar arithmetic on the local clock
+    in ``timezone`` (one day of notice at 10:00 means 10:00 tomorrow, even across DST).
+    ``horizon`` is ``allowBookingFor`` with its unit (``days|weeks|months``): slots are
+    offered up to the end of the local day ``today + horizon``.
     Returns ``(earliest, latest)`` in epoch seconds; ``latest`` is ``None`` without a horizon.
     """
     local_now = now.astimezone(timezone)

@@ -6,7 +6,9 @@ start moto before any AWS client exists. :func:`reset` drops the cache (tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
@@ -25,17 +27,29 @@ class Services:
     scheduling: SchedulingService
 
 
+def system_clock() -> datetime:
+    """Aware UTC now. Services read time only through a clock; the engine never does."""
+    return datetime.now(UTC)
+
+
+clock: Callable[[], datetime] = system_clock
+"""The clock services use; tests replace it to freeze time (see tests/conftest.py)."""
+
+
+def _now() -> datetime:
+    return clock()
+
+
 @lru_cache(maxsize=1)
 def services() -> Services:
     """The process-wide services (validated settings, one table resource)."""
     settings = get_settings()
-    table = boto3.resource("dynamodb").Table(settings.table_name)
-    store = DynamoStore(table)
+    store = DynamoStore(boto3.resource("dynamodb").meta.client, settings.table_name)
     return Services(
         settings=settings,
         store=store,
-        tenancy=TenancyService(store),
-        scheduling=SchedulingService(store),
+        tenancy=TenancyService(store, _now),
+        scheduling=SchedulingService(store, _now),
     )
 
 

@@ -38,6 +38,9 @@ class ApiKey(DomainModel):
     name: str
     scopes: list[str]
     created_at: datetime
+    location_timezone: str = "UTC"
+    """The location's zone, copied at creation (a location's zone never changes), so every
+    request knows it from the key alone."""
 
 
 class Principal(DomainModel):
@@ -46,6 +49,7 @@ class Principal(DomainModel):
     location_id: str
     key_id: str
     scopes: frozenset[str]
+    timezone: str = "UTC"
 
 
 class CalendarType(StrEnum):

@@ -61,7 +61,7 @@ class TenancyService:
 
     def create_api_key(self, location_id: str, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
         """Issue a key; returns ``(record, token)``. The token is not recoverable afterwards."""
-        self.get_location(location_id)
+        location = self.get_location(location_id)
         unknown = sorted(set(scopes) - SCOPES)
         errors = [f"scopes contains unknown scope {s!r}" for s in unknown]
         if not scopes:
@@ -77,6 +77,7 @@ class TenancyService:
             name=name.strip(),
             scopes=sorted(set(scopes)),
             created_at=self._clock(),
+            location_timezone=location.timezone,
         )
         self._store.put_api_key(key, token_hash(token))
         return key, token
@@ -90,7 +91,12 @@ class TenancyService:
         key = self._store.get_api_key_by_hash(token_hash(token))
         if key is None:
             raise Unauthenticated("Invalid token: access token is invalid")
-        return Principal(location_id=key.location_id, key_id=key.id, scopes=frozenset(key.scopes))
+        return Principal(
+            location_id=key.location_id,
+            key_id=key.id,
+            scopes=frozenset(key.scopes),
+            timezone=key.location_timezone,
+        )
 
 
 def authorize(principal: Principal, scope: str, location_id: str | None = None) -> None:

@@ -71,23 +71,28 @@ class TimelineEntry:
 
 
 class DynamoStore:
-    """Repository over one DynamoDB table (a boto3 ``Table`` resource)."""
+    """Repository over one DynamoDB table.
 
-    def __init__(self, table: Any) -> None:
-        self._table = table
-        self._client = table.meta.client
-        self._name = table.name
+    ``client`` is the *client of a boto3 DynamoDB resource* (``boto3.resource("dynamodb").meta.client``):
+    a thread-safe client that speaks Python types and condition objects. Resource objects
+    themselves are not thread-safe, so none is kept.
+    """
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._name = table_name
 
     # -- locations and API keys -------------------------------------------------------------
 
     def put_location(self, location: Location) -> None:
-        self._table.put_item(
+        self._client.put_item(
+            TableName=self._name,
             Item={**k.location(location.id), "doc": location.model_dump_json()},
             ConditionExpression="attribute_not_exists(PK)",
         )
 
     def get_location(self, location_id: str) -> Location | None:
-        item = self._table.get_item(Key=k.location(location_id)).get("Item")
+        item = self._client.get_item(TableName=self._name, Key=k.location(location_id)).get("Item")
         return Location.model_validate_json(item["doc"]) if item else None
 
     def put_api_key(self, key: ApiKey, digest: str) -> None:
@@ -119,14 +124,16 @@ class DynamoStore:
         )
 
     def get_api_key_by_hash(self, digest: str) -> ApiKey | None:
-        item = self._table.get_item(Key=k.api_key_by_hash(digest), ConsistentRead=True).get("Item")
+        item = self._client.get_item(
+            TableName=self._name, Key=k.api_key_by_hash(digest), ConsistentRead=True
+        ).get("Item")
         return ApiKey.model_validate_json(item["doc"]) if item else None
 
     def delete_api_key(self, location_id: str, key_id: str) -> None:
         """Revoke at once: both items go in one transaction. Raises NotFound if absent."""
-        record = self._table.get_item(Key=k.api_key_record(location_id, key_id), ConsistentRead=True).get(
-            "Item"
-        )
+        record = self._client.get_item(
+            TableName=self._name, Key=k.api_key_record(location_id, key_id), ConsistentRead=True
+        ).get("Item")
         if record is None:
             raise NotFound("API key", key_id)
         try:
@@ -153,7 +160,8 @@ class DynamoStore:
         """Create (fails if the id exists) or replace (fails with NotFound if it is gone)."""
         condition = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
         try:
-            self._table.put_item(
+            self._client.put_item(
+                TableName=self._name,
                 Item={**k.calendar(calendar.location_id, calendar.id), "doc": calendar.model_dump_json()},
                 ConditionExpression=condition,
             )
@@ -163,7 +171,9 @@ class DynamoStore:
             raise
 
     def get_calendar(self, location_id: str, calendar_id: str) -> Calendar | None:
-        item = self._table.get_item(Key=k.calendar(location_id, calendar_id)).get("Item")
+        item = self._client.get_item(TableName=self._name, Key=k.calendar(location_id, calendar_id)).get(
+            "Item"
+        )
         return Calendar.model_validate_json(item["doc"]) if item else None
 
     def get_location_and_calendar(
@@ -185,8 +195,10 @@ class DynamoStore:
 
     def delete_calendar(self, location_id: str, calendar_id: str) -> None:
         try:
-            self._table.delete_item(
-                Key=k.calendar(location_id, calendar_id), ConditionExpression="attribute_exists(PK)"
+            self._client.delete_item(
+                TableName=self._name,
+                Key=k.calendar(location_id, calendar_id),
+                ConditionExpression="attribute_exists(PK)",
             )
         except ClientError as exc:
             if _code(exc) == "ConditionalCheckFailedException":
@@ -196,7 +208,9 @@ class DynamoStore:
     # -- events: reads ------------------------------------------------------------------------
 
     def get_event(self, location_id: str, event_id: str, *, consistent: bool = False) -> Event | None:
-        item = self._table.get_item(Key=k.event(location_id, event_id), ConsistentRead=consistent).get("Item")
+        item = self._client.get_item(
+            TableName=self._name, Key=k.event(location_id, event_id), ConsistentRead=consistent
+        ).get("Item")
         return Event.model_validate_json(item["doc"]) if item else None
 
     def host_versions(
@@ -382,7 +396,7 @@ class DynamoStore:
 
     def _pages(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         while True:
-            page = self._table.query(**kwargs)
+            page = self._client.query(TableName=self._name, **kwargs)
             yield page
             if "LastEvaluatedKey" not in page:
                 return

@@ -1,0 +1,727 @@
+"""Serve the Slotbook HTTP API locally: the template's functions, in-process, against moto DynamoDB.
+
+``python -m localdev.server`` (what ``make dev`` runs) starts moto for the life of the process, creates the
+table(s) from ``template.yaml``, seeds a demo location and serves ``http://127.0.0.1:${PORT:-3000}``.
+Each request is matched to a route of the template (API Gateway HTTP API precedence, see
+:mod:`localdev.template`), turned into an API Gateway HTTP API payload-format-2.0 event and passed to the
+function's ``lambda_handler``; the handler's result is turned back into an HTTP response the way API Gateway
+does. Requests run concurrently on threads, like separate Lambda instances; :mod:`localdev.moto_atomic`
+keeps each DynamoDB request atomic, as it is on the real service.
+
+Environment: ``PORT`` (default 3000, ``0`` picks a free port), ``HOST`` (default 127.0.0.1),
+``SLOTBOOK_ADMIN_TOKEN`` (generated when unset), any ``POWERTOOLS_*`` variable set in the shell wins over
+the template's value (e.g. ``POWERTOOLS_LOG_LEVEL=DEBUG``, ``POWERTOOLS_DEV=true`` for indented logs).
+X-Ray and CloudWatch metrics flushing are disabled unless ``POWERTOOLS_TRACE_DISABLED`` /
+``POWERTOOLS_METRICS_DISABLED`` say otherwise. AWS credentials are always replaced by fake ones and moto
+intercepts every AWS call: nothing here can reach a real AWS account.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from localdev.template import (
+    LOCAL_ACCOUNT_ID,
+    FunctionConfig,
+    Route,
+    Router,
+    function_config,
+    function_environment,
+    function_ids,
+    load_template,
+    routes,
+)
+
+logger = logging.getLogger("localdev.server")
+
+DEFAULT_PORT = 3000
+LOCAL_API_ID = "slotbooklc"  # API Gateway ids are 10 lower-case alphanumerics
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API payload limit
+_NOT_FOUND = {"message": "Not Found"}
+_INTERNAL_ERROR = {"message": "Internal Server Error"}
+_TOO_LARGE = {"message": "Request Entity Too Large"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+)
+_TEXT_MEDIA_TYPES = frozenset(
+    {"application/json", "application/javascript", "application/xml", "application/graphql"}
+)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Bootstrap: environment, moto, tables, seed
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalInfo:
+    """What :func:`bootstrap` set up.
+
+    :ivar admin_token: the admin bearer token (``SLOTBOOK_ADMIN_TOKEN``).
+    :ivar location_id: id of the seeded demo location.
+    :ivar api_key: bearer token of the demo location's all-scopes API key.
+    :ivar table_names: template logical id -> local table name.
+    :ivar region: AWS region moto serves (``AWS_DEFAULT_REGION``).
+    """
+
+    admin_token: str
+    location_id: str
+    api_key: str
+    table_names: dict[str, str] = field(default_factory=dict)
+    region: str = "us-east-1"
+
+
+_BOOTSTRAP_LOCK = threading.Lock()
+_BOOTSTRAP: LocalInfo | None = None
+_MOTO_MOCK: Any = None  # the process-lifetime mock_aws(); kept referenced, never stopped
+
+
+def _apply_local_aws_env() -> str:
+    """Point every AWS SDK at fake credentials and a fixed region; disable X-Ray and metrics flushing.
+
+    :return: the region in use.
+    """
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # fake: moto only
+    region = os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ["AWS_REGION"] = region
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    return region
+
+
+def _merged_function_environment(
+    template: Mapping[str, Any], table_names: Mapping[str, str]
+) -> dict[str, str]:
+    """Union of every function's environment (one process hosts all functions, so values must agree)."""
+    merged: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for logical_id in function_ids(template):
+        for name, value in function_environment(template, logical_id, table_names).items():
+            if name in merged and merged[name] != value:
+                raise RuntimeError(
+                    f"{name} is {merged[name]!r} for {owners[name]} but {value!r} for {logical_id}; "
+                    "functions sharing the local server need equal values"
+                )
+            merged[name], owners[name] = value, logical_id
+    return merged
+
+
+def _check_module_collisions(configs: Iterable[FunctionConfig]) -> None:
+    """Fail fast if two function directories ship a helper module of the same top-level name.
+
+    All functions share one interpreter here, so ``import helpers`` in two functions would resolve to one
+    file; in Lambda each function has its own task root.
+    """
+    seen: dict[str, Path] = {}
+    for config in configs:
+        if not config.code_dir.is_dir():
+            continue
+        handler_module = config.handler.rsplit(".", 1)[0].split(".")[0]
+        for entry in config.code_dir.iterdir():
+            if entry.name.startswith((".", "_")) or entry.name in ("requirements.txt",):
+                continue
+            if entry.suffix == ".py" or (entry.is_dir() and (entry / "__init__.py").exists()):
+                name = entry.stem if entry.suffix == ".py" else entry.name
+                if name == handler_module:
+                    continue
+                if name in seen and seen[name] != config.code_dir:
+                    raise RuntimeError(
+                        f"module {name!r} exists in both {seen[name]} and {config.code_dir}; "
+                        "rename one (the local server hosts all functions in one interpreter)"
+                    )
+                seen[name] = config.code_dir
+
+
+def bootstrap() -> LocalInfo:
+    """Prepare the process once: env defaults, moto, tables, function env, admin token, demo seed.
+
+    Idempotent and thread-safe: later calls return the first call's :class:`LocalInfo`.
+    """
+    global _BOOTSTRAP, _MOTO_MOCK
+    with _BOOTSTRAP_LOCK:
+        if _BOOTSTRAP is not None:
+            return _BOOTSTRAP
+        region = _apply_local_aws_env()
+        admin_token = os.environ.get("SLOTBOOK_ADMIN_TOKEN") or f"sb_admin_{secrets.token_urlsafe(24)}"
+        os.environ["SLOTBOOK_ADMIN_TOKEN"] = admin_token
+
+        from moto import mock_aws  # AWS-related imports only now, after the environment is safe
+
+        mock = mock_aws()
+        mock.start()
+        try:
+            _BOOTSTRAP = _bootstrap_in_moto(region, admin_token)
+        except BaseException:
+            mock.stop()
+            raise
+        _MOTO_MOCK = mock
+        return _BOOTSTRAP
+
+
+def teardown() -> None:
+    """Stop the moto session of :func:`bootstrap` (dropping all local AWS state); the next call starts afresh.
+
+    For in-process tests: the moto mock :func:`bootstrap` starts lives until this is called, and while it
+    is active any ``with mock_aws():`` elsewhere in the process nests inside it instead of starting from an
+    empty state. Environment variables set by :func:`bootstrap` are left in place.
+    """
+    global _BOOTSTRAP, _MOTO_MOCK
+    with _BOOTSTRAP_LOCK:
+        if _MOTO_MOCK is not None:
+            _MOTO_MOCK.stop()
+        _MOTO_MOCK = None
+        _BOOTSTRAP = None
+
+
+def _bootstrap_in_moto(region: str, admin_token: str) -> LocalInfo:
+    """The part of :func:`bootstrap` that runs once moto is active."""
+    import boto3
+
+    from localdev import moto_atomic
+    from localdev.template import create_tables
+
+    moto_atomic.install()
+    template = load_template()
+    table_names = create_tables(boto3.client("dynamodb", region_name=region), template=template)
+
+    for name, value in _merged_function_environment(template, table_names).items():
+        if name.startswith("POWERTOOLS_") and name in os.environ:
+            continue  # the developer's shell wins, e.g. POWERTOOLS_LOG_LEVEL=DEBUG
+        os.environ[name] = value
+
+    parameter_name = os.environ.get("ADMIN_TOKEN_HASH_PARAMETER")
+    if parameter_name:
+        boto3.client("ssm", region_name=region).put_parameter(
+            Name=parameter_name,
+            Value=hashlib.sha256(admin_token.encode()).hexdigest(),
+            Type="String",
+            Overwrite=True,
+        )
+
+    configs = [function_config(template, logical_id) for logical_id in function_ids(template)]
+    _check_module_collisions(configs)
+    for config in configs:
+        for directory in (*config.layer_dirs, config.code_dir):
+            if str(directory) not in sys.path:
+                sys.path.append(str(directory))
+
+    from localdev.seed import seed_demo
+
+    location_id, api_key = seed_demo()
+    return LocalInfo(
+        admin_token=admin_token,
+        location_id=location_id,
+        api_key=api_key,
+        table_names=dict(table_names),
+        region=region,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lambda side: functions, context, events
+# --------------------------------------------------------------------------------------------------------
+
+
+class FakeLambdaContext:
+    """The subset of ``awslambdaric``'s ``LambdaContext`` that handlers and Powertools read.
+
+    :ivar memory_limit_in_mb: the function's ``MemorySize`` (MB).
+    :ivar aws_request_id: a fresh UUID per invocation.
+    """
+
+    def __init__(self, function_name: str, memory_limit_in_mb: int, timeout_s: int, region: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's ``Timeout`` (not enforced locally; may go to 0)."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionHost:
+    """Runs each function the way Lambda does: a pool of execution environments per function.
+
+    An environment is one separately loaded copy of the function's module (its own Powertools
+    resolver, its own module globals). A request takes an idle environment or, when all are busy,
+    loads a new one (a cold start); it is returned to the pool when the invocation ends. So one
+    environment never serves two requests at once — handler code may rely on that, exactly as
+    on AWS — while concurrent requests still run in parallel, and races between them are real.
+    """
+
+    def __init__(self, template: Mapping[str, Any], region: str) -> None:
+        """:param template: the loaded template; :param region: region for ARNs in the fake context."""
+        self.region = region
+        self.configs = {
+            logical_id: function_config(template, logical_id) for logical_id in function_ids(template)
+        }
+        self._idle: dict[str, list[Callable[[dict[str, Any], Any], Any]]] = {k: [] for k in self.configs}
+        self._lock = threading.Lock()
+        self.cold_starts: dict[str, int] = dict.fromkeys(self.configs, 0)
+
+    def _acquire(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        with self._lock:
+            if self._idle[logical_id]:
+                return self._idle[logical_id].pop()
+            self.cold_starts[logical_id] += 1
+            # Module loading is serialised: imports are not safe to run concurrently.
+            return self._load(self.configs[logical_id])
+
+    def _release(self, logical_id: str, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        with self._lock:
+            self._idle[logical_id].append(handler)
+
+    def handler(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        """An environment's handler for single-threaded use (it is not returned to the pool)."""
+        return self._acquire(logical_id)
+
+    @staticmethod
+    def _load(config: FunctionConfig) -> Callable[[dict[str, Any], Any], Any]:
+        module_path, _, attribute = config.handler.rpartition(".")
+        source = config.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
+        module_name = base_name = f"localdev_fn_{config.logical_id}_{module_path.replace('.', '_')}"
+        suffix = 1
+        while module_name in sys.modules:  # another host (another template) loaded this function already
+            suffix += 1
+            module_name = f"{base_name}_{suffix}"
+        spec = importlib.util.spec_from_file_location(module_name, source)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {source} for {config.logical_id}")
+        module: ModuleType = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(module_name, None)
+            raise
+        handler = getattr(module, attribute, None)
+        if not callable(handler):
+            raise ImportError(f"{source} has no callable {attribute!r} ({config.logical_id}.Handler)")
+        return handler
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Call the function's handler with ``event`` and a fresh :class:`FakeLambdaContext`."""
+        config = self.configs[logical_id]
+        context = FakeLambdaContext(
+            function_name=f"slotbook-local-{logical_id}",
+            memory_limit_in_mb=config.memory_mb,
+            timeout_s=config.timeout_s,
+            region=self.region,
+        )
+        handler = self._acquire(logical_id)
+        try:
+            return handler(event, context)
+        finally:
+            self._release(logical_id, handler)
+
+
+def _request_time(now: datetime) -> str:
+    """API Gateway's ``requestContext.time`` format, e.g. ``12/Mar/2020:19:03:58 +0000`` (locale-proof)."""
+    now = now.astimezone(UTC)
+    return f"{now:%d}/{_MONTHS[now.month - 1]}/{now:%Y:%H:%M:%S} +0000"
+
+
+def _split_host(host: str) -> tuple[str, str | None]:
+    """Split a ``Host`` header into ``(name, port or None)``; IPv6 literals keep their brackets."""
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit() and (not name.startswith("[") or name.endswith("]")):
+        return name, port
+    return host, None
+
+
+def _is_text(content_type: str | None) -> bool:
+    """Whether API Gateway passes a body of this media type as text (else base64)."""
+    if not content_type:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return (
+        media_type.startswith("text/")
+        or media_type in _TEXT_MEDIA_TYPES
+        or media_type.endswith(("+json", "+xml"))
+    )
+
+
+def build_event(
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str = "",
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    route: Route | None = None,
+    route_key: str | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+    now: datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Build the API Gateway HTTP API payload-format-2.0 event API Gateway would send for a request.
+
+    :param method: HTTP method, e.g. ``"GET"``.
+    :param raw_path: request path as received (percent-encoding kept), e.g. ``"/calendars/abc"``.
+    :param raw_query: query string without ``?`` as received, e.g. ``"locationId=x&userIds=a&userIds=b"``.
+    :param headers: request headers as ``(name, value)`` pairs; names are lower-cased, duplicates are
+        comma-joined, ``cookie`` headers go to ``cookies``, hop-by-hop headers are dropped.
+    :param body: raw request body; text media types are passed as text, anything else base64-encoded.
+    :param route: the matched route (gives ``routeKey``), or pass ``route_key`` directly.
+    :param path_parameters: percent-decoded path parameters of the matched route.
+    :param source_ip: client IP (``requestContext.http.sourceIp`` and ``x-forwarded-for``).
+    :param now: request time (default: now, UTC); ``requestContext.timeEpoch`` is in milliseconds.
+    :param request_id: ``requestContext.requestId`` (default: a fresh UUID).
+    :return: the event dict (``version`` ``"2.0"``).
+    """
+    now = now or datetime.now(UTC)
+    request_id = request_id or str(uuid.uuid4())
+    key = route.route_key if route is not None else (route_key or "$default")
+    merged: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+        elif lower not in _HOP_BY_HOP:
+            merged[lower] = f"{merged[lower]},{value}" if lower in merged else value
+    if body or "content-length" in merged:
+        merged["content-length"] = str(len(body))
+    domain_name, port = _split_host(merged.get("host", f"{LOCAL_API_ID}.execute-api.us-east-1.amazonaws.com"))
+    forwarded = merged.get("x-forwarded-for")
+    merged["x-forwarded-for"] = f"{forwarded},{source_ip}" if forwarded else source_ip
+    merged.setdefault("x-forwarded-port", port or "80")
+    merged.setdefault("x-forwarded-proto", "http")
+    merged.setdefault("x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}")
+
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = merged
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = {
+        "accountId": LOCAL_ACCOUNT_ID,
+        "apiId": LOCAL_API_ID,
+        "domainName": domain_name,
+        "domainPrefix": domain_name.split(".", 1)[0],
+        "http": {
+            "method": method.upper(),
+            "path": raw_path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": merged.get("user-agent", ""),
+        },
+        "requestId": request_id,
+        "routeKey": key,
+        "stage": "$default",
+        "time": _request_time(now),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if body:
+        if _is_text(merged.get("content-type")):
+            try:
+                event["body"] = body.decode("utf-8")
+                event["isBase64Encoded"] = False
+            except UnicodeDecodeError:
+                event["body"] = base64.b64encode(body).decode("ascii")
+                event["isBase64Encoded"] = True
+        else:
+            event["body"] = base64.b64encode(body).decode("ascii")
+            event["isBase64Encoded"] = True
+    else:
+        event["isBase64Encoded"] = False
+    return event
+
+
+@dataclass
+class HttpResponse:
+    """An HTTP response: ``status``, ``headers`` (name -> value), ``cookies`` (Set-Cookie), ``body``."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)
+    body: bytes = b""
+
+
+def _json_response(status: int, payload: Any) -> HttpResponse:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return HttpResponse(status, {"content-type": "application/json"}, [], body)
+
+
+def to_http_response(result: Any) -> HttpResponse:
+    """Convert a handler's return value the way API Gateway HTTP APIs do for payload format 2.0.
+
+    A dict with ``statusCode`` is a full response (``headers``, ``cookies``, ``body``, ``isBase64Encoded``);
+    anything else is a bare JSON result: 200, ``content-type: application/json``, body = the value as JSON.
+
+    :raises ValueError: for a malformed full response (API Gateway answers those with a 500).
+    """
+    if not (isinstance(result, dict) and "statusCode" in result):
+        return _json_response(200, result)
+    status = result["statusCode"]
+    if isinstance(status, bool) or not isinstance(status, int | str) or not str(status).isdigit():
+        raise ValueError(f"statusCode must be an integer, got {status!r}")
+    headers = result.get("headers") or {}
+    cookies = result.get("cookies") or []
+    body = result.get("body")
+    if not isinstance(headers, dict) or not isinstance(cookies, list):
+        raise ValueError("headers must be an object and cookies a list")
+    if body is None:
+        raw = b""
+    elif not isinstance(body, str):
+        raise ValueError(f"body must be a string, got {type(body).__name__}")
+    elif result.get("isBase64Encoded"):
+        raw = base64.b64decode(body)
+    else:
+        raw = body.encode("utf-8")
+    return HttpResponse(
+        status=int(status),
+        headers={str(name): str(value) for name, value in headers.items()},
+        cookies=[str(cookie) for cookie in cookies],
+        body=raw,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# HTTP side
+# --------------------------------------------------------------------------------------------------------
+
+
+class LocalApi:
+    """Routes an HTTP request to a function and back; shared by all request threads."""
+
+    def __init__(self, template: Mapping[str, Any], region: str) -> None:
+        """:param template: the loaded template; :param region: the moto region."""
+        self.router = Router(routes(template))
+        self.functions = FunctionHost(template, region)
+
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> tuple[HttpResponse, str, str | None]:
+        """Serve one request.
+
+        :param target: the request target, ``/path?query``.
+        :return: ``(response, request_id, function logical id or None when no route matched)``.
+        """
+        split = urlsplit(target)
+        raw_path = split.path or "/"
+        request_id = str(uuid.uuid4())
+        resolved = self.router.resolve(method, raw_path)
+        if resolved is None:
+            return _json_response(404, _NOT_FOUND), request_id, None
+        route, params = resolved
+        event = build_event(
+            method=method,
+            raw_path=raw_path,
+            raw_query=split.query,
+            headers=headers,
+            body=body,
+            route=route,
+            path_parameters=params,
+            source_ip=source_ip,
+            request_id=request_id,
+        )
+        started = time.monotonic()
+        try:
+            response = to_http_response(self.functions.invoke(route.function, event))
+        except Exception:
+            logger.exception("%s failed on %s %s", route.function, method, raw_path)
+            response = _json_response(500, _INTERNAL_ERROR)
+        elapsed_s = time.monotonic() - started
+        timeout_s = self.functions.configs[route.function].timeout_s
+        if elapsed_s > timeout_s:
+            logger.warning(
+                "%s took %.1fs on %s %s, over its %ss Timeout: Lambda would have failed this request",
+                route.function,
+                elapsed_s,
+                method,
+                raw_path,
+                timeout_s,
+            )
+        return response, request_id, route.function
+
+
+class SlotbookHTTPServer(ThreadingHTTPServer):
+    """``ThreadingHTTPServer`` (daemon threads) carrying the :class:`LocalApi` it serves."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], api: LocalApi, access_log: bool = True) -> None:
+        """Bind ``address`` = ``(host, port)`` (port 0: any free one); ``access_log``: a line per request."""
+        self.api = api
+        self.access_log = access_log
+        super().__init__(address, _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Slotbook-local"
+    server: SlotbookHTTPServer
+
+    def version_string(self) -> str:
+        """The ``Server`` response header."""
+        return self.server_version
+
+    def _read_body(self) -> bytes | None:
+        """The request body (``Content-Length`` or chunked), or ``None`` when over :data:`MAX_BODY_BYTES`."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                line = self.rfile.readline(65537).split(b";", 1)[0].strip()
+                length = int(line or b"0", 16)
+                if length == 0:
+                    while self.rfile.readline(65537).strip():  # trailers
+                        pass
+                    break
+                size += length
+                if size > MAX_BODY_BYTES:
+                    return None
+                chunks.append(self.rfile.read(length))
+                self.rfile.readline(3)
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        body = self._read_body()
+        function: str | None = None
+        request_id = str(uuid.uuid4())
+        if body is None:
+            response = _json_response(413, _TOO_LARGE)
+            self.close_connection = True
+        else:
+            response, request_id, function = self.server.api.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            )
+        self.send_response(response.status)
+        sent = {name.lower() for name in response.headers}
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        for cookie in response.cookies:
+            self.send_header("Set-Cookie", cookie)
+        if "apigw-requestid" not in sent:
+            self.send_header("Apigw-Requestid", request_id)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+        if self.server.access_log:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            print(
+                f"{self.command} {self.path} {response.status} {elapsed_ms:.1f}ms {function or '-'}",
+                flush=True,
+            )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the stdlib's per-request stderr log; :meth:`_serve` prints its own access line."""
+
+
+def make_server(
+    port: int = 0, host: str = "127.0.0.1", access_log: bool = True
+) -> tuple[ThreadingHTTPServer, str]:
+    """Bootstrap the process (see :func:`bootstrap`) and bind a server, without starting it.
+
+    Tests: ``server, url = make_server()``, then
+    ``threading.Thread(target=server.serve_forever, daemon=True).start()`` and finally
+    ``server.shutdown(); server.server_close()``. :func:`bootstrap` gives tokens and the demo location.
+
+    :param port: TCP port; 0 picks a free one.
+    :param host: interface to bind.
+    :param access_log: print one line per request (method, target, status, ms, function).
+    :return: ``(server, base_url)``, e.g. ``"http://127.0.0.1:49152"`` (no trailing slash).
+    """
+    info = bootstrap()
+    api = LocalApi(load_template(), info.region)
+    server = SlotbookHTTPServer((host, port), api, access_log=access_log)
+    bound_host, bound_port = server.server_address[:2]
+    return server, f"http://{bound_host}:{bound_port}"
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    """Turn SIGTERM (``docker stop``, ``kill``) into the same clean exit as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Entry point of ``python -m localdev.server`` / ``make dev``: serve until Ctrl-C."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Metrics are disabled locally, so Powertools' "no metrics to publish" warning is noise here.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    port = int(os.environ.get("PORT") or DEFAULT_PORT)
+    server, url = make_server(port=port, host=os.environ.get("HOST") or "127.0.0.1")
+    info = bootstrap()
+    print(
+        "\n".join(
+            [
+                f"Slotbook local API listening on {url}",
+                f"  admin token   : {info.admin_token}",
+                f"  demo location : {info.location_id}",
+                f"  demo API key  : {info.api_key}  (all scopes)",
+                f"  tables        : {', '.join(info.table_names.values())} (moto, in-memory, {info.region})",
+                "  try:",
+                f'    curl -H "Authorization: Bearer {info.api_key}" -H "Version: 2021-07-28" \\',
+                f'      "{url}/calendars/?locationId={info.location_id}"',
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nshutting down", flush=True)
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

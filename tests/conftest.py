@@ -1,0 +1,87 @@
+"""Shared fixtures: AWS on moto with tables built from template.yaml, a frozen clock, tenants.
+
+Every fixture cleans up what it creates: moto's state lives only inside the ``aws`` fixture,
+and the services container is reset around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localdev import moto_atomic
+from localdev.template import create_tables
+from slotbook import container
+from slotbook.store.dynamo import DynamoStore
+
+TABLE = "slotbook-test"
+ADMIN_TOKEN = "test-admin-token-0123456789"
+FROZEN_NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+"""Tests run at this instant (a Monday), never at the wall clock."""
+
+
+class FrozenClock:
+    """A settable clock: ``clock()`` returns ``clock.now``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    frozen = FrozenClock(FROZEN_NOW)
+    monkeypatch.setattr(container, "clock", frozen)
+    return frozen
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[str]:
+    """moto with the template's table; yields the table name."""
+    for key, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "TABLE_NAME": TABLE,
+        "SLOTBOOK_ADMIN_TOKEN": ADMIN_TOKEN,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Slotbook",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ADMIN_TOKEN_HASH_PARAMETER", raising=False)
+    container.reset()
+    with mock_aws():
+        moto_atomic.install()
+        create_tables(boto3.client("dynamodb"), {"SlotbookTable": TABLE})
+        yield TABLE
+    container.reset()
+
+
+@pytest.fixture
+def store(aws: str) -> DynamoStore:
+    return DynamoStore(boto3.resource("dynamodb").meta.client, aws)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    location_id: str
+    token: str
+
+
+@pytest.fixture
+def tenant(aws: str) -> Tenant:
+    """A location in Europe/Copenhagen with an all-scopes API key."""
+    from slotbook.services.tenancy import SCOPES
+
+    tenancy = container.services().tenancy
+    location = tenancy.create_location("Test location", "Europe/Copenhagen")
+    _, token = tenancy.create_api_key(location.id, "all scopes", sorted(SCOPES))
+    return Tenant(location.id, token)

@@ -1,0 +1,643 @@
+"""template.yaml and the localdev harness on top of it: routes, tables, env, sample events, server."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localdev.server import LocalApi, SlotbookHTTPServer, build_event, to_http_response
+from localdev.template import (
+    REPO_ROOT,
+    Route,
+    Router,
+    create_tables,
+    function_config,
+    function_environment,
+    function_ids,
+    load_template,
+    routes,
+    table_definitions,
+)
+
+EVENTS_DIR = REPO_ROOT / "events"
+
+#: The API as specified: (method, path, function). ``/calendars/`` also has its ``/calendars`` twin.
+API: list[tuple[str, str, str]] = [
+    ("GET", "/calendars/", "CalendarsFunction"),
+    ("POST", "/calendars/", "CalendarsFunction"),
+    ("GET", "/calendars/{calendarId}", "CalendarsFunction"),
+    ("PUT", "/calendars/{calendarId}", "CalendarsFunction"),
+    ("DELETE", "/calendars/{calendarId}", "CalendarsFunction"),
+    ("GET", "/calendars/{calendarId}/free-slots", "CalendarsFunction"),
+    ("POST", "/calendars/events/appointments", "EventsFunction"),
+    ("GET", "/calendars/events/appointments/{eventId}", "EventsFunction"),
+    ("PUT", "/calendars/events/appointments/{eventId}", "EventsFunction"),
+    ("GET", "/calendars/events", "EventsFunction"),
+    ("GET", "/calendars/blocked-slots", "EventsFunction"),
+    ("POST", "/calendars/events/block-slots", "EventsFunction"),
+    ("PUT", "/calendars/events/block-slots/{eventId}", "EventsFunction"),
+    ("DELETE", "/calendars/events/{eventId}", "EventsFunction"),
+    ("POST", "/admin/locations", "AdminFunction"),
+    ("GET", "/admin/locations/{locationId}", "AdminFunction"),
+    ("POST", "/admin/locations/{locationId}/api-keys", "AdminFunction"),
+    ("DELETE", "/admin/locations/{locationId}/api-keys/{keyId}", "AdminFunction"),
+]
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def router(template: dict[str, Any]) -> Router:
+    return Router(routes(template))
+
+
+def _resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Template shape
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_template_parses_with_short_form_intrinsics(template: dict[str, Any]) -> None:
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert template["Parameters"]["Stage"]["Default"] == "dev"
+    assert template["Parameters"]["AdminTokenHashParameterName"]["Default"] == "/slotbook/admin-token-sha256"
+    function_globals = template["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.12"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Tracing"] == "Active"
+    assert function_globals["Layers"] == [{"Ref": "CoreLayer"}]
+    assert function_globals["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "SlotbookTable"}
+    assert set(template["Outputs"]) == {"ApiUrl", "TableName"}
+    assert template["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
+
+
+def test_short_form_tags_become_long_form(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  R:\n"
+        "    Type: X\n"
+        "    Properties:\n"
+        "      A: !GetAtt T.Arn\n"
+        "      B: !Sub '${T.Arn}/index/*'\n"
+        "      C: !Join ['', [a, !Ref P]]\n"
+        "      D: !If [Cond, !Ref AWS::NoValue, x]\n"
+        "      E: !GetAtt [T, StreamArn]\n"
+    )
+    props = load_template(path)["Resources"]["R"]["Properties"]
+    assert props["A"] == {"Fn::GetAtt": ["T", "Arn"]}
+    assert props["B"] == {"Fn::Sub": "${T.Arn}/index/*"}
+    assert props["C"] == {"Fn::Join": ["", ["a", {"Ref": "P"}]]}
+    assert props["D"] == {"Fn::If": ["Cond", {"Ref": "AWS::NoValue"}, "x"]}
+    assert props["E"] == {"Fn::GetAtt": ["T", "StreamArn"]}
+
+
+def test_core_layer_and_table_settings(template: dict[str, Any]) -> None:
+    layer = template["Resources"]["CoreLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "layers/core"
+    assert layer["Properties"]["RetentionPolicy"] == "Retain"
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert (REPO_ROOT / "layers/core/slotbook/__init__.py").is_file()
+
+    table = template["Resources"]["SlotbookTable"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_function_code_dirs_exist(template: dict[str, Any]) -> None:
+    assert set(function_ids(template)) == {"CalendarsFunction", "EventsFunction", "AdminFunction"}
+    for group in ("calendars", "events", "admin"):
+        assert (REPO_ROOT / "functions" / group).is_dir()
+    for logical_id in function_ids(template):
+        config = function_config(template, logical_id)
+        assert config.code_dir.is_dir(), config.code_dir
+        assert config.code_dir.parent == REPO_ROOT / "functions"
+        assert config.handler == "app.lambda_handler"
+        assert (config.code_dir / "app.py").is_file(), f"{logical_id}: {config.code_dir}/app.py missing"
+        assert (config.memory_mb, config.timeout_s) == (512, 10)
+        assert config.layer_dirs == (REPO_ROOT / "layers/core",)
+
+
+def _policy_statements(template: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
+    policies = template["Resources"][logical_id]["Properties"]["Policies"]
+    return [statement for policy in policies for statement in policy["Statement"]]
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "table_actions"),
+    [
+        (
+            "CalendarsFunction",
+            {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
+        ),
+        (
+            "EventsFunction",
+            {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
+        ),
+        ("AdminFunction", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}),
+    ],
+)
+def test_least_privilege_policies(template: dict[str, Any], logical_id: str, table_actions: set[str]) -> None:
+    statements = _policy_statements(template, logical_id)
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert "*" not in json.dumps(statement["Action"])
+        assert "Scan" not in json.dumps(statement["Action"])
+    on_table = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["SlotbookTable", "Arn"]}]
+    on_indexes = [s for s in statements if s["Resource"] == {"Fn::Sub": "${SlotbookTable.Arn}/index/*"}]
+    assert {a.removeprefix("dynamodb:") for s in on_table for a in s["Action"]} == table_actions
+    assert {a for s in on_indexes for a in s["Action"]} == {"dynamodb:Query"}
+    others = [s for s in statements if s not in on_table and s not in on_indexes]
+    if logical_id == "AdminFunction":
+        assert others == [
+            {
+                "Sid": "AdminTokenHash",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": {
+                    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+                    ":parameter${AdminTokenHashParameterName}"
+                },
+            }
+        ]
+    else:
+        assert others == []
+
+
+# --------------------------------------------------------------------------------------------------------
+# Routes and precedence
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_routes_are_exactly_the_api(template: dict[str, Any]) -> None:
+    declared = {(r.method, r.path, r.function) for r in routes(template)}
+    expected = set(API) | {
+        ("GET", "/calendars", "CalendarsFunction"),
+        ("POST", "/calendars", "CalendarsFunction"),
+    }
+    assert declared == expected
+    assert len({(m, p.rstrip("/")) for m, p, _ in declared}) == 18
+    for route in routes(template):
+        assert route.code_dir == REPO_ROOT / "functions" / route.function.removesuffix("Function").lower()
+
+
+def test_every_event_resource_is_an_httpapi_event_on_the_one_api(template: dict[str, Any]) -> None:
+    for resource in _resources_of_type(template, "AWS::Serverless::Function").values():
+        for event in resource["Properties"]["Events"].values():
+            assert event["Type"] == "HttpApi"
+            assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route_key", "function", "params"),
+    [
+        ("GET", "/calendars/events", "GET /calendars/events", "EventsFunction", {}),
+        ("GET", "/calendars/blocked-slots", "GET /calendars/blocked-slots", "EventsFunction", {}),
+        ("GET", "/calendars/abc", "GET /calendars/{calendarId}", "CalendarsFunction", {"calendarId": "abc"}),
+        (
+            "GET",
+            "/calendars/abc/free-slots",
+            "GET /calendars/{calendarId}/free-slots",
+            "CalendarsFunction",
+            {"calendarId": "abc"},
+        ),
+        (
+            "DELETE",
+            "/calendars/events/xyz",
+            "DELETE /calendars/events/{eventId}",
+            "EventsFunction",
+            {"eventId": "xyz"},
+        ),
+        (
+            "PUT",
+            "/calendars/events/appointments/e1",
+            "PUT /calendars/events/appointments/{eventId}",
+            "EventsFunction",
+            {"eventId": "e1"},
+        ),
+        ("POST", "/calendars/events/block-slots", "POST /calendars/events/block-slots", "EventsFunction", {}),
+        ("GET", "/calendars/", "GET /calendars/", "CalendarsFunction", {}),
+        ("GET", "/calendars", "GET /calendars", "CalendarsFunction", {}),
+        ("POST", "/calendars/", "POST /calendars/", "CalendarsFunction", {}),
+        ("post", "/calendars", "POST /calendars", "CalendarsFunction", {}),
+        # Route keys include the method: no DELETE /calendars/events route, so the {calendarId} one matches.
+        (
+            "DELETE",
+            "/calendars/events",
+            "DELETE /calendars/{calendarId}",
+            "CalendarsFunction",
+            {"calendarId": "events"},
+        ),
+        (
+            "GET",
+            "/calendars/a%20b",
+            "GET /calendars/{calendarId}",
+            "CalendarsFunction",
+            {"calendarId": "a b"},
+        ),
+        (
+            "DELETE",
+            "/admin/locations/L1/api-keys/K1",
+            "DELETE /admin/locations/{locationId}/api-keys/{keyId}",
+            "AdminFunction",
+            {"locationId": "L1", "keyId": "K1"},
+        ),
+    ],
+)
+def test_router_precedence(
+    router: Router, method: str, path: str, route_key: str, function: str, params: dict[str, str]
+) -> None:
+    resolved = router.resolve(method, path)
+    assert resolved is not None
+    route, found = resolved
+    assert (route.route_key, route.function, found) == (route_key, function, params)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/calendars/abc/"),  # HTTP APIs match the path exactly: a trailing slash is another path
+        ("GET", "/calendars//free-slots"),  # {param} never matches an empty segment
+        ("PATCH", "/calendars/abc"),
+        ("GET", "/admin/locations"),
+        ("GET", "/"),
+        ("GET", "/calendars/abc/free-slots/x"),
+    ],
+)
+def test_router_not_found(router: Router, method: str, path: str) -> None:
+    assert router.resolve(method, path) is None
+
+
+def test_route_match_greedy_and_any() -> None:
+    route = Route(method="ANY", path="/files/{proxy+}", function="F", code_dir=Path("/x"))
+    assert route.match("GET", "/files/a/b%2Fc") == {"proxy": "a/b/c"}
+    assert route.match("DELETE", "/files/a") == {"proxy": "a"}
+    assert route.match("GET", "/files/") is None
+    assert route.match("GET", "/files") is None
+    literal = Route(method="GET", path="/files/a", function="G", code_dir=Path("/x"))
+    router = Router([route, literal])
+    assert router.resolve("GET", "/files/a") == (literal, {})
+    assert router.resolve("PUT", "/files/a") == (route, {"proxy": "a"})
+
+
+def test_duplicate_route_keys_rejected() -> None:
+    route = Route(method="GET", path="/a", function="F", code_dir=Path("/x"))
+    with pytest.raises(ValueError, match="duplicate"):
+        Router([route, route])
+
+
+# --------------------------------------------------------------------------------------------------------
+# Tables and environment
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def moto_region(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield "us-east-1"
+
+
+def test_table_definitions_follow_the_template(template: dict[str, Any]) -> None:
+    (table,) = table_definitions(template)
+    assert table.logical_id == "SlotbookTable"
+    assert table.table_name == "SlotbookTable"
+    assert table.ttl_attribute == "expiresAt"
+    assert table.create_kwargs["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in table.create_kwargs
+    (renamed,) = table_definitions(template, name_override={"SlotbookTable": "slotbook-test-1"})
+    assert renamed.table_name == "slotbook-test-1"
+
+
+def test_create_tables_in_moto(moto_region: str) -> None:
+    client = boto3.client("dynamodb", region_name=moto_region)
+    names = create_tables(client, {"SlotbookTable": "slotbook-local"})
+    assert names == {"SlotbookTable": "slotbook-local"}
+
+    table = client.describe_table(TableName="slotbook-local")["Table"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"GSI1", "GSI2"}
+    for name in ("GSI1", "GSI2"):
+        assert indexes[name]["KeySchema"] == [
+            {"AttributeName": f"{name}PK", "KeyType": "HASH"},
+            {"AttributeName": f"{name}SK", "KeyType": "RANGE"},
+        ]
+        assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {
+        "PK": "S",
+        "SK": "S",
+        "GSI1PK": "S",
+        "GSI1SK": "S",
+        "GSI2PK": "S",
+        "GSI2SK": "S",
+    }
+    ttl = client.describe_time_to_live(TableName="slotbook-local")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
+
+    # The GSIs are usable as declared.
+    client.put_item(
+        TableName="slotbook-local",
+        Item={k: {"S": v} for k, v in {"PK": "a", "SK": "b", "GSI2PK": "g", "GSI2SK": "1"}.items()},
+    )
+    found = client.query(
+        TableName="slotbook-local",
+        IndexName="GSI2",
+        KeyConditionExpression="GSI2PK = :g",
+        ExpressionAttributeValues={":g": {"S": "g"}},
+    )
+    assert found["Count"] == 1
+
+
+def test_function_environment_resolves_for_local_use(template: dict[str, Any]) -> None:
+    common = {
+        "TABLE_NAME": "slotbook-local",
+        "POWERTOOLS_SERVICE_NAME": "slotbook",
+        "POWERTOOLS_METRICS_NAMESPACE": "Slotbook",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "SLOTBOOK_STAGE": "local",
+    }
+    names = {"SlotbookTable": "slotbook-local"}
+    assert function_environment(template, "CalendarsFunction", names) == common
+    assert function_environment(template, "EventsFunction", names) == common
+    assert function_environment(template, "AdminFunction", names) == {
+        **common,
+        "ADMIN_TOKEN_HASH_PARAMETER": "/slotbook/admin-token-sha256",
+    }
+    assert function_environment(template, "EventsFunction")["TABLE_NAME"] == "SlotbookTable"
+    overridden = function_environment(
+        template, "AdminFunction", parameter_overrides={"Stage": "qa", "AdminTokenHashParameterName": "/x"}
+    )
+    assert (overridden["SLOTBOOK_STAGE"], overridden["ADMIN_TOKEN_HASH_PARAMETER"]) == ("qa", "/x")
+
+
+def test_function_environment_intrinsics() -> None:
+    template = {
+        "Parameters": {
+            "Stage": {"Type": "String", "Default": "dev"},
+            "Flag": {"Type": "String", "Default": "on"},
+        },
+        "Conditions": {"IsOn": {"Fn::Equals": [{"Ref": "Flag"}, "on"]}},
+        "Resources": {
+            "T": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {"AttributeDefinitions": [], "KeySchema": [], "BillingMode": "PAY_PER_REQUEST"},
+            },
+            "F": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "CodeUri": "x/",
+                    "Environment": {
+                        "Variables": {
+                            "ARN": {"Fn::GetAtt": ["T", "Arn"]},
+                            "SUB": {"Fn::Sub": "${T}-${Stage}-${AWS::Region}-${!Literal}"},
+                            "SUB2": {"Fn::Sub": ["${A}/${T.Arn}", {"A": {"Ref": "Stage"}}]},
+                            "JOIN": {"Fn::Join": [":", ["a", {"Ref": "T"}]]},
+                            "IF": {"Fn::If": ["IsOn", "yes", "no"]},
+                            "GONE": {"Fn::If": ["IsOn", {"Ref": "AWS::NoValue"}, "kept"]},
+                            "NUM": 5,
+                            "BOOL": True,
+                        }
+                    },
+                },
+            },
+        },
+    }
+    env = function_environment(template, "F", {"T": "tbl"}, region="eu-west-1")
+    assert env == {
+        "ARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/tbl",
+        "SUB": "tbl-local-eu-west-1-${Literal}",
+        "SUB2": "local/arn:aws:dynamodb:eu-west-1:123456789012:table/tbl",
+        "JOIN": "a:tbl",
+        "IF": "yes",
+        "NUM": "5",
+        "BOOL": "true",
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sample events (sam local invoke)
+# --------------------------------------------------------------------------------------------------------
+
+EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
+
+
+def test_there_is_an_event_file_per_route(template: dict[str, Any]) -> None:
+    covered = {json.loads(path.read_text())["routeKey"] for path in EVENT_FILES}
+    assert covered == {route.route_key for route in routes(template)}
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[p.stem for p in EVENT_FILES])
+def test_event_file_is_a_payload_v2_event_of_the_template(path: Path, router: Router) -> None:
+    event = json.loads(path.read_text())
+    assert event["version"] == "2.0"
+    method = event["routeKey"].split(" ", 1)[0]
+    group = path.stem.split("-", 1)[0]
+    assert group in ("calendars", "events", "admin")
+
+    context = event["requestContext"]
+    assert context["routeKey"] == event["routeKey"]
+    assert context["stage"] == "$default"
+    assert context["http"]["method"] == method
+    assert context["http"]["path"] == event["rawPath"]
+    assert isinstance(context["timeEpoch"], int)
+    for key in ("accountId", "apiId", "domainName", "domainPrefix", "requestId", "time"):
+        assert isinstance(context[key], str)
+        assert context[key]
+
+    resolved = router.resolve(method, event["rawPath"])
+    assert resolved is not None, f"{event['rawPath']} does not match any route"
+    route, params = resolved
+    assert route.route_key == event["routeKey"]
+    assert route.function.removesuffix("Function").lower() == group
+    assert event.get("pathParameters", {}) == params
+
+    headers = event["headers"]
+    assert all(name == name.lower() for name in headers)
+    assert headers["authorization"] == "Bearer sb_demo_token"
+    assert headers["version"] == "2021-07-28"
+
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(event["rawQueryString"], keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    assert event.get("queryStringParameters", {}) == query
+
+    assert event["isBase64Encoded"] is False
+    if "body" in event:
+        assert headers["content-type"] == "application/json"
+        assert headers["content-length"] == str(len(event["body"].encode()))
+        assert isinstance(json.loads(event["body"]), dict)
+    else:
+        assert method in ("GET", "DELETE")
+
+
+# --------------------------------------------------------------------------------------------------------
+# localdev.server building blocks (no moto, no seed: a stub function behind the real router)
+# --------------------------------------------------------------------------------------------------------
+
+_ECHO_APP = """
+import base64, json
+
+def lambda_handler(event, context):
+    path = event["rawPath"]
+    if path.endswith("/boom"):
+        raise RuntimeError("boom")
+    if path.endswith("/bare"):
+        return {"bare": True}
+    if path.endswith("/binary"):
+        return {"statusCode": 200, "headers": {"content-type": "image/png"},
+                "body": base64.b64encode(b"\\x89PNG").decode(), "isBase64Encoded": True}
+    return {
+        "statusCode": 201,
+        "headers": {"content-type": "application/json", "x-function": context.function_name},
+        "cookies": ["a=1; Path=/", "b=2"],
+        "body": json.dumps({"event": event, "remaining": context.get_remaining_time_in_millis(),
+                            "memory": context.memory_limit_in_mb}),
+    }
+"""
+
+
+@pytest.fixture
+def echo_server(tmp_path: Path, template: dict[str, Any]) -> Iterator[str]:
+    code_dir = tmp_path / "echo"
+    code_dir.mkdir()
+    (code_dir / "app.py").write_text(_ECHO_APP)
+    stub = copy.deepcopy(template)
+    for logical_id in function_ids(stub):
+        stub["Resources"][logical_id]["Properties"]["CodeUri"] = str(code_dir)
+    server = SlotbookHTTPServer(("127.0.0.1", 0), LocalApi(stub, "us-east-1"), access_log=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _request(
+    address: str, method: str, target: str, headers: list[tuple[str, str]] = (), body: bytes | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    connection = http.client.HTTPConnection(address, timeout=10)
+    try:
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def test_server_builds_api_gateway_events(echo_server: str) -> None:
+    status, headers, body = _request(
+        echo_server,
+        "PUT",
+        "/calendars/events/appointments/ev%201?b=2&a=1&b=3&empty=",
+        [
+            ("Authorization", "Bearer sb_demo_token"),
+            ("Version", "2021-07-28"),
+            ("X-Multi", "one"),
+            ("X-Multi", "two"),
+            ("Cookie", "c1=v1; c2=v2"),
+            ("Content-Type", "application/json"),
+        ],
+        b'{"title":"x"}',
+    )
+    assert status == 201
+    assert headers.get_all("Set-Cookie") == ["a=1; Path=/", "b=2"]
+    assert headers["x-function"] == "slotbook-local-EventsFunction"
+    assert headers["apigw-requestid"]
+    payload = json.loads(body)
+    event = payload["event"]
+    assert payload["memory"] == 512
+    assert 0 < payload["remaining"] <= 10_000
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "PUT /calendars/events/appointments/{eventId}"
+    assert event["rawPath"] == "/calendars/events/appointments/ev%201"
+    assert event["rawQueryString"] == "b=2&a=1&b=3&empty="
+    assert event["queryStringParameters"] == {"b": "2,3", "a": "1", "empty": ""}
+    assert event["pathParameters"] == {"eventId": "ev 1"}
+    assert event["cookies"] == ["c1=v1", "c2=v2"]
+    assert "cookie" not in event["headers"]
+    assert event["headers"]["x-multi"] == "one,two"
+    assert event["headers"]["authorization"] == "Bearer sb_demo_token"
+    assert event["headers"]["content-length"] == "13"
+    assert event["body"] == '{"title":"x"}'
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["routeKey"] == event["routeKey"]
+    assert context["stage"] == "$default"
+    assert context["http"]["method"] == "PUT"
+    assert context["http"]["sourceIp"] == "127.0.0.1"
+
+
+def test_server_responses(echo_server: str) -> None:
+    status, headers, body = _request(echo_server, "GET", "/nowhere")
+    assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+    status, _, body = _request(echo_server, "GET", "/calendars/x/")
+    assert status == 404
+
+    status, headers, body = _request(echo_server, "GET", "/calendars/boom")
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+
+    status, headers, body = _request(echo_server, "GET", "/calendars/bare")
+    assert (status, headers["content-type"], json.loads(body)) == (200, "application/json", {"bare": True})
+
+    status, headers, body = _request(echo_server, "GET", "/calendars/binary")
+    assert (status, headers["content-type"], body) == (200, "image/png", b"\x89PNG")
+
+    status, _, body = _request(
+        echo_server, "POST", "/calendars", [("Content-Type", "application/octet-stream")], b"\x00\xff"
+    )
+    event = json.loads(body)["event"]
+    assert (status, event["routeKey"], event["isBase64Encoded"]) == (201, "POST /calendars", True)
+    assert base64.b64decode(event["body"]) == b"\x00\xff"
+
+
+def test_build_event_without_body_or_query() -> None:
+    event = build_event(method="GET", raw_path="/calendars/", route_key="GET /calendars/")
+    assert event["isBase64Encoded"] is False
+    assert "body" not in event
+    assert "queryStringParameters" not in event
+    assert "pathParameters" not in event
+    assert "cookies" not in event
+    assert event["rawQueryString"] == ""
+
+
+def test_to_http_response_rejects_malformed_results() -> None:
+    with pytest.raises(ValueError, match="statusCode"):
+        to_http_response({"statusCode": "two hundred"})
+    with pytest.raises(ValueError, match="body"):
+        to_http_response({"statusCode": 200, "body": {"not": "a string"}})
+    assert to_http_response("hi").body == b'"hi"'
+    assert to_http_response({"statusCode": 204}).body == b""
