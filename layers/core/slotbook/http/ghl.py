@@ -25,6 +25,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from slotbook.container import services
 from slotbook.domain import Principal
 from slotbook.errors import Forbidden, InvalidRequest, SlotbookError, Unauthenticated
+from slotbook.http.common import check_body_encoding
 from slotbook.http.ghl_errors import error_result, register_error_handlers
 from slotbook.observability import logger, metrics, tracer
 from slotbook.services.tenancy import authorize
@@ -105,6 +106,10 @@ class GhlApi:
     # -- the gate -----------------------------------------------------------------------------
 
     def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            check_body_encoding(event)
+        except SlotbookError as exc:
+            return error_result(exc)
         ctx = event.get("requestContext") or {}
         http = ctx.get("http") or {}
         key = event.get("routeKey") or ""
