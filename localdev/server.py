@@ -706,9 +706,9 @@ def main() -> None:
                 f"  demo location : {info.location_id}",
                 f"  demo API key  : {info.api_key}  (all scopes)",
                 f"  tables        : {', '.join(info.table_names.values())} (moto, in-memory, {info.region})",
-                "  try:",
-                f'    curl -H "Authorization: Bearer {info.api_key}" -H "Version: 2021-07-28" \\',
-                f'      "{url}/calendars/?locationId={info.location_id}"',
+                "  for the README walkthrough, paste into another shell:",
+                f"    export SLOTBOOK_URL={url} SLOTBOOK_LOCATION={info.location_id} \\",
+                f"           SLOTBOOK_KEY={info.api_key} SLOTBOOK_ADMIN_TOKEN={info.admin_token}",
                 "",
             ]
         ),

@@ -644,3 +644,17 @@ def test_to_http_response_rejects_malformed_results() -> None:
         to_http_response({"statusCode": 200, "body": {"not": "a string"}})
     assert to_http_response("hi").body == b'"hi"'
     assert to_http_response({"statusCode": 204}).body == b""
+
+
+def test_layer_requirements_match_the_project_dependencies() -> None:
+    """`sam build` installs layers/core/requirements.txt; tests run with pyproject's list."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [
+        line.strip()
+        for line in (root / "layers/core/requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert sorted(layer) == sorted(declared)
