@@ -50,6 +50,8 @@ MAX_RANGE = timedelta(days=31)
 """Longest free-slots range (GoHighLevel: 'Date range cannot be more than 31 days')."""
 MAX_ATTEMPTS = 4
 """Booking attempts (fresh reads each time) before a lost race becomes BookingConflict."""
+MAX_CALENDAR_BLOCKS = 2000
+"""Block slots one calendar may hold (they live in a map on the calendar item)."""
 MAX_HOSTS_PER_BOOKING = 40
 """A collective booking writes 1 + 2·hosts items in one transaction (limit 100)."""
 
@@ -173,13 +175,13 @@ class SchedulingService:
         if end - start > MAX_RANGE:
             raise InvalidRequest("Date range cannot be more than 31 days")
         out_zone = zone(timezone) if timezone else None
-        location, calendar = self._load(location_id, calendar_id)
+        location, calendar, blocks = self._load(location_id, calendar_id)
         out_zone = out_zone or zone(location.timezone)
         started = time.perf_counter()
         hosts = _narrow_hosts(calendar, user_ids)
         if not calendar.is_active or not hosts:
             return [], out_zone
-        query = self._availability(location, calendar, hosts, start, end, ignore_date_range=False)
+        query = self._availability(location, calendar, blocks, hosts, start, end, ignore_date_range=False)
         slots = compute_slots(query)
         metrics.add_metric(name="FreeSlotComputations", unit=MetricUnit.Count, value=1)
         metrics.add_metric(
@@ -206,7 +208,7 @@ class SchedulingService:
         if missing:
             raise ValidationFailed([f"{name} should not be empty" for name in missing])
         assert data.calendar_id is not None and data.start is not None
-        location, calendar = self._load(location_id, data.calendar_id)
+        location, calendar, blocks = self._load(location_id, data.calendar_id)
         now = self._clock()
         event = Event(
             id=new_id(),
@@ -229,7 +231,7 @@ class SchedulingService:
             created_at=now,
             updated_at=now,
         )
-        return self._plan(location, calendar, event, data, previous=None)
+        return self._plan(location, calendar, blocks, event, data, previous=None)
 
     def prepare_update(self, location_id: str, event_id: str, data: AppointmentInput) -> BookingPlan:
         """Read phase of an appointment change. No writes."""
@@ -238,7 +240,7 @@ class SchedulingService:
             raise NotFound("Appointment", event_id)
         calendar_id = data.calendar_id or previous.calendar_id
         assert calendar_id is not None
-        location, calendar = self._load(location_id, calendar_id)
+        location, calendar, blocks = self._load(location_id, calendar_id)
         changes: dict[str, object] = {
             name: value
             for name, value in (
@@ -284,7 +286,7 @@ class SchedulingService:
             return BookingPlan(event=event, versions={}, previous=previous)
         # A rescheduled round-robin appointment keeps its host when that host is free.
         return self._plan(
-            location, calendar, event, data, previous=previous, prefer=previous.assigned_user_id
+            location, calendar, blocks, event, data, previous=previous, prefer=previous.assigned_user_id
         )
 
     def commit(self, plan: BookingPlan) -> Event:
@@ -311,34 +313,48 @@ class SchedulingService:
         event = self._store.get_event(location_id, event_id, consistent=True)
         if event is None:
             raise NotFound("Event", event_id)
-        self._store.delete_event(event)
+        calendar_exists = True
+        if event.kind is EventKind.BLOCK and event.calendar_id and not event.hosts:
+            calendar_exists = self._store.get_calendar(location_id, event.calendar_id) is not None
+        self._store.delete_event(event, calendar_exists=calendar_exists)
 
     # -- block slots --------------------------------------------------------------------------
 
     def create_block(self, location_id: str, data: BlockInput) -> Event:
+        """A block slot for a calendar or a host. Its time stops being offered at once."""
         now = self._clock()
-        event = self._block_event(location_id, data, new_id(), now, now)
-        self._store.save_event(event)
+        event, prune = self._block_event(location_id, data, new_id(), now, now)
+        self._store.save_event(event, prune=prune)
         return event
 
     def update_block(self, location_id: str, event_id: str, data: BlockInput) -> Event:
         previous = self._store.get_event(location_id, event_id, consistent=True)
         if previous is None or previous.kind is not EventKind.BLOCK:
             raise NotFound("Block slot", event_id)
-        event = self._block_event(location_id, data, event_id, previous.created_at, self._clock())
-        self._store.save_event(event, previous)
+        event, prune = self._block_event(location_id, data, event_id, previous.created_at, self._clock())
+        self._store.save_event(event, previous, prune=prune)
         return event
 
     def _block_event(
         self, location_id: str, data: BlockInput, event_id: str, created: datetime, updated: datetime
-    ) -> Event:
+    ) -> tuple[Event, list[str]]:
+        """The block-slot event, and the ids of the calendar's long-past blocks to prune from
+        its map (they can no longer affect any offered slot)."""
         if (data.calendar_id is None) == (data.assigned_user_id is None):
             raise ValidationFailed(["Either calendarId or assignedUserId can be set, not both."])
         _check_span(data.start, data.end)
         group_id = None
+        prune: list[str] = []
         if data.calendar_id is not None:
-            group_id = self.get_calendar(location_id, data.calendar_id).group_id
-        return Event(
+            calendar, blocks = self._store.get_calendar_and_blocks(location_id, data.calendar_id)
+            if calendar is None:
+                raise NotFound("Calendar", data.calendar_id)
+            group_id = calendar.group_id
+            horizon_floor = int((updated - MAX_EVENT_SPAN).timestamp())
+            prune = [block_id for block_id, (_, end) in blocks.items() if end < horizon_floor]
+            if len(blocks) - len(prune) + (event_id not in blocks) > MAX_CALENDAR_BLOCKS:
+                raise ValidationFailed([f"a calendar can hold at most {MAX_CALENDAR_BLOCKS} block slots"])
+        event = Event(
             id=event_id,
             location_id=location_id,
             kind=EventKind.BLOCK,
@@ -352,6 +368,7 @@ class SchedulingService:
             created_at=created,
             updated_at=updated,
         )
+        return event, prune
 
     # -- listings -----------------------------------------------------------------------------
 
@@ -391,13 +408,14 @@ class SchedulingService:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _load(self, location_id: str, calendar_id: str) -> tuple[Location, Calendar]:
-        location, calendar = self._store.get_location_and_calendar(location_id, calendar_id)
+    def _load(self, location_id: str, calendar_id: str) -> tuple[Location, Calendar, list[tuple[int, int]]]:
+        """The location, the calendar and the calendar's block slots, in one read."""
+        location, calendar, blocks = self._store.get_location_and_calendar(location_id, calendar_id)
         if location is None:
             raise NotFound("Location", location_id)
         if calendar is None:
             raise NotFound("Calendar", calendar_id)
-        return location, calendar
+        return location, calendar, list(blocks.values())
 
     def _with_retries(self, prepare: Callable[[], BookingPlan]) -> Event:
         for _ in range(MAX_ATTEMPTS):
@@ -412,6 +430,7 @@ class SchedulingService:
         self,
         location: Location,
         calendar: Calendar,
+        calendar_blocks: list[tuple[int, int]],
         hosts: list[str],
         start: datetime,
         end: datetime,
@@ -420,8 +439,8 @@ class SchedulingService:
         duration: int | None = None,
         exclude_event: str | None = None,
     ) -> AvailabilityQuery:
-        """Assemble the engine query: one strongly consistent Query per host, one for the
-        calendar's block slots (never one per day)."""
+        """Assemble the engine query: one strongly consistent Query per host (never one per day);
+        the calendar's own block slots came with the calendar."""
         tz = zone(location.timezone)
         slot = SlotSpec(
             duration=duration or calendar.slot_duration.seconds(),
@@ -445,10 +464,8 @@ class SchedulingService:
                 read_hi,
                 datetime.combine(end.astimezone(tz).date() + timedelta(days=1), datetime.min.time(), tz),
             )
-        blocks = [
-            (int(b.start.timestamp()), int(b.end.timestamp()))
-            for b in self._store.calendar_blocks(location.id, calendar.id, read_lo, read_hi)
-        ]
+        lo_ts, hi_ts = int(read_lo.timestamp()), int(read_hi.timestamp())
+        blocks = [b for b in calendar_blocks if b[0] < hi_ts and b[1] > lo_ts]
         host_busy = []
         for host in hosts:
             busy = list(blocks)
@@ -479,6 +496,7 @@ class SchedulingService:
         self,
         location: Location,
         calendar: Calendar,
+        calendar_blocks: list[tuple[int, int]],
         event: Event,
         data: AppointmentInput,
         previous: Event | None,
@@ -511,6 +529,7 @@ class SchedulingService:
             query = self._availability(
                 location,
                 calendar,
+                calendar_blocks,
                 candidates,
                 event.start,
                 event.start,

@@ -8,7 +8,8 @@ Access patterns (written before the code; keys are built only in :mod:`slotbook.
 1   location by id                              PK=LOC#<loc>, SK=LOCATION                            table
 2   API key by token (auth, every request)      PK=APIKEY#<sha256(token)>, SK=APIKEY                 table
 3   API key record of a location (revoke)       PK=LOC#<loc>, SK=APIKEY#<keyId>                      table
-4   calendar by id (+ its location: batch)      PK=LOC#<loc>, SK=CAL#<cal>                           table
+4   calendar by id, with its block slots        PK=LOC#<loc>, SK=CAL#<cal>                           table
+    (map on the item; + its location: batch)
 5   calendars of a location                     PK=LOC#<loc>, SK begins_with CAL#                    table
 6   event (appointment / block slot) by id      PK=LOC#<loc>, SK=EVT#<id>                            table
 7   a host's busy time in [a, b] (strongly      PK=TL#<loc>#HOST#<user>,                             table
@@ -16,8 +17,12 @@ Access patterns (written before the code; keys are built only in :mod:`slotbook.
 8   a host's booking version (optimistic lock)  PK=TL#<loc>#HOST#<user>, SK=VERSION                  table
 9   appointments of a calendar in [a, b]        GSI1PK=CAL#<loc>#<cal>, GSI1SK BETWEEN ...           GSI1
 10  block slots of a calendar in [a, b]         GSI1PK=CALBLK#<loc>#<cal>, GSI1SK BETWEEN ...        GSI1
+    (listing only; free slots read pattern 4)
 11  a host's upcoming bookings of a calendar    pattern 7 from now, Select=COUNT, filter calendarId  table
 ==  ==========================================  ===================================================  =======
+
+A free-slots call is therefore one BatchGetItem (location + calendar with its block slots)
+and one strongly consistent Query per host, whatever the range.
 
 Timeline sort keys start with the UTC instant (``2026-03-16T08:15:00Z#<eventId>``), so a time
 range is one ``Query``. An event never spans more than :data:`MAX_EVENT_SPAN`, which bounds how
@@ -46,6 +51,7 @@ from botocore.exceptions import ClientError
 
 from slotbook.domain import ApiKey, Calendar, Event, EventKind, Location
 from slotbook.errors import BookingConflict, NotFound
+from slotbook.intervals import Interval
 from slotbook.store import keys as k
 
 MAX_EVENT_SPAN = timedelta(days=31)
@@ -157,14 +163,29 @@ class DynamoStore:
     # -- calendars ----------------------------------------------------------------------------
 
     def put_calendar(self, calendar: Calendar, *, create: bool) -> None:
-        """Create (fails if the id exists) or replace (fails with NotFound if it is gone)."""
-        condition = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
+        """Create (fails if the id exists) or replace the calendar's state (NotFound if gone).
+
+        The item also holds the calendar's block slots as a map ``blocks`` (block id →
+        ``[start, end]`` epoch seconds), maintained by the block-slot writes; replacing the
+        calendar leaves it untouched.
+        """
+        key = k.calendar(calendar.location_id, calendar.id)
         try:
-            self._client.put_item(
-                TableName=self._name,
-                Item={**k.calendar(calendar.location_id, calendar.id), "doc": calendar.model_dump_json()},
-                ConditionExpression=condition,
-            )
+            if create:
+                self._client.put_item(
+                    TableName=self._name,
+                    Item={**key, "doc": calendar.model_dump_json(), "blocks": {}},
+                    ConditionExpression="attribute_not_exists(PK)",
+                )
+            else:
+                self._client.update_item(
+                    TableName=self._name,
+                    Key=key,
+                    UpdateExpression="SET #doc = :doc",
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeNames={"#doc": "doc"},
+                    ExpressionAttributeValues={":doc": calendar.model_dump_json()},
+                )
         except ClientError as exc:
             if _code(exc) == "ConditionalCheckFailedException" and not create:
                 raise NotFound("Calendar", calendar.id) from exc
@@ -178,8 +199,9 @@ class DynamoStore:
 
     def get_location_and_calendar(
         self, location_id: str, calendar_id: str
-    ) -> tuple[Location | None, Calendar | None]:
-        """Patterns 1 + 4 in a single BatchGetItem."""
+    ) -> tuple[Location | None, Calendar | None, dict[str, Interval]]:
+        """Patterns 1 + 4 in a single BatchGetItem: the location, the calendar and the calendar's
+        block slots (id → ``(start, end)`` epoch seconds), so free slots need no query for them."""
         wanted = [k.location(location_id), k.calendar(location_id, calendar_id)]
         found = {(i["PK"], i["SK"]): i for i in self._batch_get(wanted, consistent=False)}
         loc_item = found.get((wanted[0]["PK"], wanted[0]["SK"]))
@@ -187,7 +209,17 @@ class DynamoStore:
         return (
             Location.model_validate_json(loc_item["doc"]) if loc_item else None,
             Calendar.model_validate_json(cal_item["doc"]) if cal_item else None,
+            _blocks(cal_item),
         )
+
+    def get_calendar_and_blocks(
+        self, location_id: str, calendar_id: str
+    ) -> tuple[Calendar | None, dict[str, Interval]]:
+        """Pattern 4, strongly consistent: the calendar and its block-slot map."""
+        item = self._client.get_item(
+            TableName=self._name, Key=k.calendar(location_id, calendar_id), ConsistentRead=True
+        ).get("Item")
+        return (Calendar.model_validate_json(item["doc"]) if item else None), _blocks(item)
 
     def list_calendars(self, location_id: str) -> list[Calendar]:
         cond = Key("PK").eq(k.location_pk(location_id)) & Key("SK").begins_with(k.CALENDAR_PREFIX)
@@ -314,13 +346,21 @@ class DynamoStore:
         items.extend(self._event_writes(event, previous))
         self._transact(items)
 
-    def save_event(self, event: Event, previous: Event | None = None) -> None:
+    def save_event(self, event: Event, previous: Event | None = None, prune: Iterable[str] = ()) -> None:
         """Write a block slot, or an appointment change that frees time (cancel), atomically
-        with its timeline entries; no host version check is needed to *free* time."""
-        self._transact(self._event_writes(event, previous))
+        with its timeline entries; no host version check is needed to *free* time.
 
-    def delete_event(self, event: Event) -> None:
-        """Delete an event and its timeline entries atomically. NotFound if already gone."""
+        A calendar's block slot is also written into that calendar's ``blocks`` map (the
+        calendar must exist, else BookingConflict); ``prune`` lists ids of long-past blocks to
+        drop from the map in the same write.
+        """
+        self._transact(self._event_writes(event, previous, prune))
+
+    def delete_event(self, event: Event, calendar_exists: bool = True) -> None:
+        """Delete an event and its timeline entries atomically. NotFound if already gone.
+
+        A calendar's block slot also leaves the calendar's ``blocks`` map (unless the calendar
+        itself is gone: ``calendar_exists=False``)."""
         items: list[dict[str, Any]] = [
             {
                 "Delete": {
@@ -331,12 +371,48 @@ class DynamoStore:
             }
         ]
         items.extend({"Delete": {"TableName": self._name, "Key": key}} for key in self._entry_keys(event))
+        if _is_calendar_block(event) and calendar_exists:
+            items.append(self._block_map_update(event.location_id, event.calendar_id, remove=[event.id]))
         try:
             self._transact(items)
         except BookingConflict as exc:
             raise NotFound("Event", event.id) from exc
 
-    def _event_writes(self, event: Event, previous: Event | None) -> list[dict[str, Any]]:
+    def _block_map_update(
+        self,
+        location_id: str,
+        calendar_id: str | None,
+        set_block: Event | None = None,
+        remove: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """One Update of a calendar's ``blocks`` map (the calendar must exist)."""
+        assert calendar_id is not None
+        names: dict[str, str] = {"#b": "blocks"}
+        values: dict[str, Any] = {}
+        clauses: list[str] = []
+        if set_block is not None:
+            names["#set"] = set_block.id
+            values[":iv"] = [int(set_block.start.timestamp()), int(set_block.end.timestamp())]
+            clauses.append("SET #b.#set = :iv")
+        removals = [r for r in dict.fromkeys(remove) if set_block is None or r != set_block.id]
+        for i, block_id in enumerate(removals):
+            names[f"#r{i}"] = block_id
+        if removals:
+            clauses.append("REMOVE " + ", ".join(f"#b.#r{i}" for i in range(len(removals))))
+        update: dict[str, Any] = {
+            "TableName": self._name,
+            "Key": k.calendar(location_id, calendar_id),
+            "UpdateExpression": " ".join(clauses),
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            update["ExpressionAttributeValues"] = values
+        return {"Update": update}
+
+    def _event_writes(
+        self, event: Event, previous: Event | None, prune: Iterable[str] = ()
+    ) -> list[dict[str, Any]]:
         main: dict[str, Any] = {**k.event(event.location_id, event.id), "doc": event.model_dump_json()}
         gsi = self._gsi_key(event)
         if gsi:
@@ -359,6 +435,13 @@ class DynamoStore:
                     items.append({"Delete": {"TableName": self._name, "Key": key}})
         for key in self._entry_keys(event):
             items.append({"Put": {"TableName": self._name, "Item": {**key, **_entry_attrs(event)}}})
+        # A calendar's block slots also live in the calendar item's map (read with the calendar).
+        new_cal = event.calendar_id if _is_calendar_block(event) else None
+        old_cal = previous.calendar_id if previous is not None and _is_calendar_block(previous) else None
+        if old_cal is not None and old_cal != new_cal:
+            items.append(self._block_map_update(event.location_id, old_cal, remove=[event.id]))
+        if new_cal is not None:
+            items.append(self._block_map_update(event.location_id, new_cal, set_block=event, remove=prune))
         return items
 
     @staticmethod
@@ -414,6 +497,15 @@ class DynamoStore:
                 out.extend(resp.get("Responses", {}).get(self._name, []))
                 request = resp.get("UnprocessedKeys") or {}
         return out
+
+
+def _is_calendar_block(event: Event) -> bool:
+    return event.kind is EventKind.BLOCK and event.calendar_id is not None and not event.hosts
+
+
+def _blocks(item: dict[str, Any] | None) -> dict[str, Interval]:
+    raw = (item or {}).get("blocks") or {}
+    return {block_id: (int(v[0]), int(v[1])) for block_id, v in raw.items()}
 
 
 def _entry_attrs(event: Event) -> dict[str, Any]:
