@@ -3,7 +3,10 @@ API Gateway HTTP API (payload 2.0) events, on the per-test moto stack of ``aws``
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -76,6 +79,21 @@ class Client:
 
     def delete(self, path: str, body: Any = None, **kw: Any) -> Reply:
         return self.request("DELETE", path, json_body=body, **kw)
+
+
+@pytest.fixture
+def powertools_logs() -> Iterator[io.StringIO]:
+    """Every log line the functions write, formatted exactly as in CloudWatch (JSON)."""
+    from slotbook.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture

@@ -235,7 +235,7 @@ def test_bad_input_is_4xx_in_the_dialect_shape_and_writes_nothing(client, tenant
     assert events.body == {"events": []}
 
 
-def test_tokens_never_reach_the_logs(client, tenant, admin, capsys, caplog):
+def test_tokens_never_reach_the_logs(client, tenant, admin, capsys, caplog, powertools_logs):
     caplog.set_level(logging.DEBUG)
     key = admin.post(
         f"/admin/locations/{tenant.location_id}/api-keys",
@@ -246,7 +246,8 @@ def test_tokens_never_reach_the_logs(client, tenant, admin, capsys, caplog):
     Client("sb_wrong_token_value").get("/calendars/", params={"locationId": tenant.location_id})
     Client(tenant.token).post("/calendars/", {"locationId": tenant.location_id})  # 422 path logs too
     out = capsys.readouterr()
-    logs = out.out + out.err + caplog.text
+    logs = out.out + out.err + caplog.text + powertools_logs.getvalue()
+    assert '"correlation_id"' in powertools_logs.getvalue()
     assert logs, "the handlers are expected to log something"
     for secret in (tenant.token, key, "sb_wrong_token_value", "test-admin-token-0123456789"):
         assert secret not in logs

@@ -42,7 +42,7 @@ from slotbook.domain import (
 )
 from slotbook.errors import BookingConflict, InvalidRequest, NotFound, SlotUnavailable, ValidationFailed
 from slotbook.ids import new_id
-from slotbook.observability import MetricUnit, metrics
+from slotbook.observability import MetricUnit, logger, metrics
 from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, DynamoStore
 from slotbook.timeutil import zone
 
@@ -300,6 +300,14 @@ class SchedulingService:
             )
         else:
             self._store.save_event(plan.event, plan.previous)
+        logger.info(
+            "appointment booked" if plan.previous is None else "appointment changed",
+            extra={
+                "event_id": plan.event.id,
+                "calendar_id": plan.event.calendar_id,
+                "hosts": plan.event.hosts,
+            },
+        )
         return plan.event
 
     def get_event(self, location_id: str, event_id: str, kind: EventKind | None = None) -> Event:
