@@ -296,8 +296,10 @@ class FunctionHost:
             if self._idle[logical_id]:
                 return self._idle[logical_id].pop()
             self.cold_starts[logical_id] += 1
-            # Module loading is serialised: imports are not safe to run concurrently.
-            return self._load(self.configs[logical_id])
+            environment = self.cold_starts[logical_id]
+        # A cold start, outside the pool lock so a burst of them runs concurrently as on Lambda
+        # (Python's import machinery locks each shared module it imports).
+        return self._load(self.configs[logical_id], environment)
 
     def _release(self, logical_id: str, handler: Callable[[dict[str, Any], Any], Any]) -> None:
         with self._lock:
@@ -307,15 +309,13 @@ class FunctionHost:
         """An environment's handler for single-threaded use (it is not returned to the pool)."""
         return self._acquire(logical_id)
 
-    @staticmethod
-    def _load(config: FunctionConfig) -> Callable[[dict[str, Any], Any], Any]:
+    def _load(self, config: FunctionConfig, environment: int) -> Callable[[dict[str, Any], Any], Any]:
+        """Load one environment: the handler module under a name unique to this host and number."""
         module_path, _, attribute = config.handler.rpartition(".")
         source = config.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
-        module_name = base_name = f"localdev_fn_{config.logical_id}_{module_path.replace('.', '_')}"
-        suffix = 1
-        while module_name in sys.modules:  # another host (another template) loaded this function already
-            suffix += 1
-            module_name = f"{base_name}_{suffix}"
+        module_name = (
+            f"localdev_fn_{config.logical_id}_{module_path.replace('.', '_')}_{id(self):x}_{environment}"
+        )
         spec = importlib.util.spec_from_file_location(module_name, source)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load {source} for {config.logical_id}")
@@ -653,10 +653,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
         if self.server.access_log:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            print(
-                f"{self.command} {self.path} {response.status} {elapsed_ms:.1f}ms {function or '-'}",
-                flush=True,
-            )
+            # One write per line: print() writes text and newline separately, and other threads'
+            # JSON log lines could land between them.
+            line = f"{self.command} {self.path} {response.status} {elapsed_ms:.1f}ms {function or '-'}\n"
+            sys.stdout.write(line)
+            sys.stdout.flush()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
@@ -695,6 +696,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Metrics are disabled locally, so Powertools' "no metrics to publish" warning is noise here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     port = int(os.environ.get("PORT") or DEFAULT_PORT)
     server, url = make_server(port=port, host=os.environ.get("HOST") or "127.0.0.1")
     info = bootstrap()
@@ -714,7 +716,6 @@ def main() -> None:
         ),
         flush=True,
     )
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ OpenAPI) and ARCHITECTURE.md's invariants:
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,8 +49,10 @@ from slotbook.timeutil import zone
 
 MAX_RANGE = timedelta(days=31)
 """Longest free-slots range (GoHighLevel: 'Date range cannot be more than 31 days')."""
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 6
 """Booking attempts (fresh reads each time) before a lost race becomes BookingConflict."""
+RETRY_BASE_SECONDS = 0.01
+"""Backoff before retry n is uniform in [0, RETRY_BASE_SECONDS * 2**n) (full jitter)."""
 MAX_CALENDAR_BLOCKS = 2000
 """Block slots one calendar may hold (they live in a map on the calendar item)."""
 MAX_HOSTS_PER_BOOKING = 40
@@ -112,9 +115,12 @@ class BookingPlan:
 class SchedulingService:
     """The scheduling core over one store. ``clock`` returns an aware UTC ``now``."""
 
-    def __init__(self, store: DynamoStore, clock: Clock = _utcnow) -> None:
+    def __init__(
+        self, store: DynamoStore, clock: Clock = _utcnow, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._sleep = sleep
 
     # -- calendars ----------------------------------------------------------------------------
 
@@ -426,12 +432,16 @@ class SchedulingService:
         return location, calendar, list(blocks.values())
 
     def _with_retries(self, prepare: Callable[[], BookingPlan]) -> Event:
-        for _ in range(MAX_ATTEMPTS):
+        """Read, decide, write; on a lost race re-read and try again after a short jittered
+        backoff (so contenders for the last seats do not retry in lockstep)."""
+        for attempt in range(MAX_ATTEMPTS):
             plan = prepare()
             try:
                 return self.commit(plan)
             except BookingConflict:
                 metrics.add_metric(name="BookingConflicts", unit=MetricUnit.Count, value=1)
+                if attempt + 1 < MAX_ATTEMPTS:
+                    self._sleep(random.uniform(0, RETRY_BASE_SECONDS * 2**attempt))
         raise BookingConflict("The slot was taken by a concurrent booking; please pick another.")
 
     def _availability(

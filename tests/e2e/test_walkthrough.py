@@ -1,0 +1,64 @@
+"""The README walkthrough's booking step, run as written: examples/book_with_sdk.py books the
+first free slot with the official SDK against the local server and sees it gone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import LocalServer, Tenant, http_session
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+SEED_000_HOURS = [
+    {
+        "daysOfTheWeek": [1, 2, 3, 4],
+        "hours": [{"openHour": 9, "openMinute": 0, "closeHour": 17, "closeMinute": 0}],
+    },
+    {"daysOfTheWeek": [5], "hours": [{"openHour": 9, "openMinute": 0, "closeHour": 16, "closeMinute": 0}]},
+]
+
+
+def test_readme_sdk_example_books_a_slot_and_it_disappears(local_server: LocalServer, tenant: Tenant) -> None:
+    # Given the walkthrough's calendar (step 1)
+    created = http_session().post(
+        local_server.url("/calendars/"),
+        headers={"Authorization": f"Bearer {tenant.api_key}", "Version": "2021-07-28"},
+        json={
+            "locationId": tenant.location_id,
+            "name": "Intro call",
+            "calendarType": "event",
+            "teamMembers": [{"userId": "anna"}],
+            "slotDuration": 30,
+            "slotInterval": 30,
+            "openHours": SEED_000_HOURS,
+        },
+        timeout=10,
+    )
+    assert created.status_code == 200, created.text
+    env = {
+        **os.environ,
+        "SLOTBOOK_URL": local_server.base_url,
+        "SLOTBOOK_KEY": tenant.api_key,
+        "CALENDAR_ID": created.json()["calendar"]["id"],
+    }
+    # When step 3 runs as the README says
+    result = subprocess.run(
+        [sys.executable, "examples/book_with_sdk.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # Then it booked the first free slot with anna and that slot is no longer offered
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("first free slot of 'Intro call': ")
+    assert " with anna" in lines[1]
+    assert lines[2].endswith("still offered after booking: False")
