@@ -419,3 +419,30 @@ def test_inactive_calendar_offers_nothing(client, tenant):
     cal = make_calendar(client, tenant.location_id, isActive=False)
     assert free_slots(client, cal["id"], *MON) == {}
     assert _book(client, tenant, cal["id"], "2027-03-08T10:00:00+01:00").status == 400
+
+
+def test_events_by_group_cover_the_groups_calendars(client, tenant):
+    in_a = make_calendar(
+        client, tenant.location_id, name="A", groupId="team-g", teamMembers=[{"userId": "a"}]
+    )
+    in_b = make_calendar(
+        client, tenant.location_id, name="B", groupId="team-g", teamMembers=[{"userId": "b"}]
+    )
+    other = make_calendar(client, tenant.location_id, name="C", teamMembers=[{"userId": "c"}])
+    ids = {
+        cal["id"]: _book(client, tenant, cal["id"], "2027-03-08T10:00:00+01:00").body["id"]
+        for cal in (in_a, in_b, other)
+    }
+    listed = client.get(
+        "/calendars/events",
+        params={
+            "locationId": tenant.location_id,
+            "groupId": "team-g",
+            "startTime": ms("2027-03-08T00:00:00+01:00"),
+            "endTime": ms("2027-03-09T00:00:00+01:00"),
+        },
+    ).body["events"]
+    assert sorted(e["id"] for e in listed) == sorted([ids[in_a["id"]], ids[in_b["id"]]])
+    assert {e["groupId"] for e in listed} == {"team-g"}
+    only_group = client.get("/calendars/", params={"locationId": tenant.location_id, "groupId": "team-g"})
+    assert sorted(c["id"] for c in only_group.body["calendars"]) == sorted([in_a["id"], in_b["id"]])
