@@ -251,3 +251,28 @@ def test_tokens_never_reach_the_logs(client, tenant, admin, capsys, caplog, powe
     assert logs, "the handlers are expected to log something"
     for secret in (tenant.token, key, "sb_wrong_token_value", "test-admin-token-0123456789"):
         assert secret not in logs
+
+
+def test_admin_token_hash_from_ssm_as_on_aws(aws, monkeypatch):
+    # Given the admin token's SHA-256 in SSM (what the template wires up) and no local token
+    import hashlib
+
+    import boto3
+
+    token = "ssm-held-admin-token-abcdefgh"
+    name = "/slotbook/test/admin-token-sha256"
+    boto3.client("ssm").put_parameter(
+        Name=name, Type="SecureString", Value=hashlib.sha256(token.encode()).hexdigest()
+    )
+    monkeypatch.setenv("ADMIN_TOKEN_HASH_PARAMETER", name)
+    monkeypatch.delenv("SLOTBOOK_ADMIN_TOKEN")
+    container.reset()
+    # Then the token works and anything else is refused
+    ok = Client(token, version=None).post("/admin/locations", {"name": "Shop", "timezone": "UTC"})
+    assert ok.status == 201
+    assert (
+        Client("not-the-token", version=None)
+        .post("/admin/locations", {"name": "x", "timezone": "UTC"})
+        .status
+        == 401
+    )

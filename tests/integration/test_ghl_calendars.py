@@ -446,3 +446,49 @@ def test_events_by_group_cover_the_groups_calendars(client, tenant):
     assert {e["groupId"] for e in listed} == {"team-g"}
     only_group = client.get("/calendars/", params={"locationId": tenant.location_id, "groupId": "team-g"})
     assert sorted(c["id"] for c in only_group.body["calendars"]) == sorted([in_a["id"], in_b["id"]])
+
+
+def test_date_overrides_sunday_hours_and_hour_units(client, tenant):
+    # Given Sunday-only hours (GoHighLevel day 0), 1-hour slots, and two date overrides
+    cal = make_calendar(
+        client,
+        tenant.location_id,
+        slotDuration=1,
+        slotDurationUnit="hours",
+        slotInterval=1,
+        slotIntervalUnit="hours",
+        openHours=[
+            {
+                "daysOfTheWeek": [0],
+                "hours": [{"openHour": 10, "openMinute": 0, "closeHour": 13, "closeMinute": 0}],
+            }
+        ],
+        availabilities=[
+            {"date": "2027-03-14T00:00:00.000Z", "hours": []},  # a Sunday, closed
+            {
+                "date": "2027-03-16T00:00:00.000Z",
+                "hours": [  # a Tuesday, open 08:00-10:00
+                    {"openHour": 8, "openMinute": 0, "closeHour": 10, "closeMinute": 0}
+                ],
+            },
+        ],
+    )
+    slots = free_slots(client, cal["id"], "2027-03-07T00:00:00+01:00", "2027-03-21T23:59:59+01:00")
+    assert slots == {
+        "2027-03-07": ["2027-03-07T10:00:00+01:00", "2027-03-07T11:00:00+01:00", "2027-03-07T12:00:00+01:00"],
+        "2027-03-16": ["2027-03-16T08:00:00+01:00", "2027-03-16T09:00:00+01:00"],
+        "2027-03-21": ["2027-03-21T10:00:00+01:00", "2027-03-21T11:00:00+01:00", "2027-03-21T12:00:00+01:00"],
+    }
+    # The overrides come back with ids; deleting one by id reopens its date
+    overrides = client.get(f"/calendars/{cal['id']}").body["calendar"]["availabilities"]
+    closed = next(o for o in overrides if o["date"].startswith("2027-03-14"))
+    assert closed["hours"] == []
+    put = client.put(
+        f"/calendars/{cal['id']}",
+        {"availabilities": [{"id": closed["id"], "date": closed["date"], "hours": [], "deleted": True}]},
+    )
+    assert put.status == 200
+    assert [o["date"][:10] for o in put.body["calendar"]["availabilities"]] == ["2027-03-16"]
+    assert "2027-03-14" in free_slots(
+        client, cal["id"], "2027-03-14T00:00:00+01:00", "2027-03-14T23:00:00+01:00"
+    )
