@@ -126,3 +126,43 @@ def test_generated_requests_never_5xx_and_4xx_write_nothing(aws, tenant):
             assert _item_count(aws) == before, (method, target, raw, reply.status)
 
     probe()
+
+
+def test_generated_admin_requests_never_5xx(aws, tenant):
+    from tests.conftest import ADMIN_TOKEN
+
+    admin = Client(ADMIN_TOKEN, version=None)
+    admin_routes = [r for r in routes(load_template()) if r.path.startswith("/admin")]
+
+    @st.composite
+    def requests(draw: st.DrawFn) -> tuple[str, str, bytes]:
+        route = draw(st.sampled_from(admin_routes))
+        path = route.path
+        for name in ("locationId", "keyId"):
+            if "{" + name + "}" in path:
+                value = draw(st.one_of(st.just(tenant.location_id), st.text(min_size=1, max_size=25)))
+                path = path.replace("{" + name + "}", quote(value, safe=""))
+        body = draw(
+            st.one_of(
+                json_values.map(lambda v: json.dumps(v).encode()),
+                st.fixed_dictionaries({"name": json_values, "timezone": json_values}).map(
+                    lambda v: json.dumps(v).encode()
+                ),
+                st.fixed_dictionaries({"name": json_values, "scopes": json_values}).map(
+                    lambda v: json.dumps(v).encode()
+                ),
+                st.binary(max_size=30),
+            )
+        )
+        return route.method, path, body
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(request=requests())
+    def probe(request: tuple[str, str, bytes]) -> None:
+        method, target, raw = request
+        reply = admin.request(method, target, raw=raw)
+        assert reply.status < 500, (method, target, raw, reply.status, reply.body)
+        if reply.status >= 400:
+            assert isinstance(reply.body, dict) and reply.body.get("statusCode") == reply.status, reply.body
+
+    probe()
