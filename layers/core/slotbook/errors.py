@@ -57,3 +57,7 @@ class SlotUnavailable(SlotbookError):
 
 class BookingConflict(SlotbookError):
     """A concurrent write won the race for the same host or seat, and retrying did not help."""
+
+
+class ConcurrentUpdate(SlotbookError):
+    """Another request changed the same resource between this request's read and its write."""

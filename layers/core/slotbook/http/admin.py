@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from slotbook.container import services
 from slotbook.errors import SlotbookError, Unauthenticated
-from slotbook.http.common import check_body_encoding
+from slotbook.http.common import check_body
 from slotbook.http.ghl_errors import error_result, register_error_handlers
 from slotbook.ids import token_hash
 from slotbook.observability import logger, metrics, tracer
@@ -53,7 +53,7 @@ class AdminApi:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
             check_admin(headers.get("authorization"), expected_admin_hash())
-            check_body_encoding(event)
+            check_body(event)
         except SlotbookError as exc:
             return error_result(exc)
         return self.app.resolve(event, context)

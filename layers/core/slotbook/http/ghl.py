@@ -25,7 +25,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from slotbook.container import services
 from slotbook.domain import Principal
 from slotbook.errors import Forbidden, InvalidRequest, SlotbookError, Unauthenticated
-from slotbook.http.common import check_body_encoding
+from slotbook.http.common import check_body
 from slotbook.http.ghl_errors import error_result, register_error_handlers
 from slotbook.observability import logger, metrics, tracer
 from slotbook.services.tenancy import authorize
@@ -107,7 +107,7 @@ class GhlApi:
 
     def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
-            check_body_encoding(event)
+            check_body(event)
         except SlotbookError as exc:
             return error_result(exc)
         ctx = event.get("requestContext") or {}

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from slotbook.errors import (
     BookingConflict,
+    ConcurrentUpdate,
     Forbidden,
     InvalidRequest,
     MissingScope,
@@ -37,6 +38,7 @@ _STATUS: list[tuple[type[SlotbookError], int, str | None]] = [
     (SlotUnavailable, 400, "Bad Request"),
     (InvalidRequest, 400, "Bad Request"),
     (BookingConflict, 409, "Conflict"),
+    (ConcurrentUpdate, 409, "Conflict"),
 ]
 
 

@@ -17,10 +17,10 @@ Translation rules between this dialect and the domain:
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from slotbook.domain import (
     Amount,
@@ -53,8 +53,17 @@ LocationKind = Literal[
 MeetingLocationType = Literal["custom", "zoom", "gmeet", "phone", "address", "ms_teams", "google"]
 
 
+MAX_TEXT = 2000
+"""Longest free-text value accepted (titles, descriptions, URLs, ...)."""
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+"""An id (location, calendar, user, contact, ...): bounded so keys stay within DynamoDB limits."""
+OptId = Annotated[str | None, Field(default=None, max_length=128)]
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Base of every request body: unknown fields, infinities and oversized text are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=MAX_TEXT)
 
 
 class CalendarNotification(Body):
@@ -72,14 +81,14 @@ class LocationConfiguration(Body):
 
 
 class TeamMemberIn(Body):
-    userId: str = Field(min_length=1)
+    userId: Id
     priority: Literal[0, 0.5, 1] = 0.5
     meetingLocationType: Literal["custom", "zoom", "gmeet", "phone", "address", "teams", "booker"] | None = (
         None
     )
     meetingLocation: str | None = None
     isPrimary: bool | None = None
-    locationConfigurations: list[LocationConfiguration] | None = None
+    locationConfigurations: list[LocationConfiguration] | None = Field(default=None, max_length=20)
 
 
 class Hour(Body):
@@ -90,8 +99,8 @@ class Hour(Body):
 
 
 class OpenHour(Body):
-    daysOfTheWeek: list[int] = Field(min_length=1)
-    hours: list[Hour]
+    daysOfTheWeek: list[int] = Field(min_length=1, max_length=7)
+    hours: list[Hour] = Field(max_length=12)
 
     def model_post_init(self, _: Any) -> None:
         for day in self.daysOfTheWeek:
@@ -101,9 +110,19 @@ class OpenHour(Body):
 
 class Availability(Body):
     date: str
-    hours: list[Hour]
+    hours: list[Hour] = Field(max_length=12)
     deleted: bool = False
-    id: str | None = None
+    id: OptId
+
+    @field_validator("date")
+    @classmethod
+    def _is_a_date(cls, value: str) -> str:
+        """``<YYYY-MM-DD local>T00:00:00.000Z`` (or just the date), naming a real day."""
+        try:
+            date.fromisoformat(value[:10])
+        except ValueError as exc:
+            raise ValueError("date must start with a valid YYYY-MM-DD") from exc
+        return value
 
 
 class Recurring(Body):
@@ -115,15 +134,15 @@ class Recurring(Body):
 
 class LookBusyConfiguration(Body):
     enabled: bool = False
-    LookBusyPercentage: float
+    LookBusyPercentage: float = Field(ge=0, le=100)
 
 
 class _CalendarFields(Body):
     """Fields shared by CalendarCreateDTO and CalendarUpdateDTO (all optional here)."""
 
-    notifications: list[CalendarNotification] | None = None
-    groupId: str | None = None
-    teamMembers: list[TeamMemberIn] | None = None
+    notifications: list[CalendarNotification] | None = Field(default=None, max_length=20)
+    groupId: OptId
+    teamMembers: list[TeamMemberIn] | None = Field(default=None, max_length=30)
     eventType: RoundRobinStrategy | None = None
     name: str | None = None
     description: str | None = None
@@ -133,22 +152,22 @@ class _CalendarFields(Body):
     eventTitle: str | None = None
     eventColor: str | None = None
     meetingLocation: str | None = None
-    locationConfigurations: list[LocationConfiguration] | None = None
-    slotDuration: float | None = Field(default=None, gt=0)
+    locationConfigurations: list[LocationConfiguration] | None = Field(default=None, max_length=20)
+    slotDuration: float | None = Field(default=None, gt=0, le=1440)
     slotDurationUnit: SlotUnit | None = None
-    slotInterval: float | None = Field(default=None, gt=0)
+    slotInterval: float | None = Field(default=None, gt=0, le=1440)
     slotIntervalUnit: SlotUnit | None = None
-    slotBuffer: float | None = Field(default=None, ge=0)
+    slotBuffer: float | None = Field(default=None, ge=0, le=1440)
     slotBufferUnit: SlotUnit | None = None
-    preBuffer: float | None = Field(default=None, ge=0)
+    preBuffer: float | None = Field(default=None, ge=0, le=1440)
     preBufferUnit: SlotUnit | None = None
-    appoinmentPerSlot: int | None = Field(default=None, ge=1)
-    appoinmentPerDay: int | None = Field(default=None, ge=1)
-    allowBookingAfter: float | None = Field(default=None, ge=0)
+    appoinmentPerSlot: int | None = Field(default=None, ge=1, le=10000)
+    appoinmentPerDay: int | None = Field(default=None, ge=1, le=10000)
+    allowBookingAfter: float | None = Field(default=None, ge=0, le=3650)
     allowBookingAfterUnit: NoticeUnit | None = None
-    allowBookingFor: float | None = Field(default=None, ge=0)
+    allowBookingFor: float | None = Field(default=None, ge=0, le=3650)
     allowBookingForUnit: HorizonUnit | None = None
-    openHours: list[OpenHour] | None = None
+    openHours: list[OpenHour] | None = Field(default=None, max_length=50)
     enableRecurring: bool | None = None
     recurring: Recurring | None = None
     formId: str | None = None
@@ -168,7 +187,7 @@ class _CalendarFields(Body):
     formSubmitRedirectURL: str | None = None
     formSubmitThanksMessage: str | None = None
     availabilityType: Literal[0, 1] | None = None
-    availabilities: list[Availability] | None = None
+    availabilities: list[Availability] | None = Field(default=None, max_length=200)
     guestType: Literal["count_only", "collect_detail"] | None = None
     consentLabel: str | None = None
     calendarCoverImage: str | None = None
@@ -177,7 +196,7 @@ class _CalendarFields(Body):
 
 
 class CalendarCreateDTO(_CalendarFields):
-    locationId: str = Field(min_length=1)
+    locationId: Id
     name: str = Field(min_length=1)  # type: ignore[assignment]
     calendarType: CalendarType | None = None
 
@@ -192,18 +211,18 @@ class AppointmentCreateSchema(Body):
     meetingLocationId: str | None = None
     overrideLocationConfig: bool | None = None
     appointmentStatus: AppointmentStatus | None = None
-    assignedUserId: str | None = None
+    assignedUserId: OptId
     description: str | None = None
     address: str | None = None
     ignoreDateRange: bool | None = None
     toNotify: bool | None = None
     ignoreFreeSlotValidation: bool | None = None
     rrule: str | None = None
-    calendarId: str = Field(min_length=1)
-    locationId: str = Field(min_length=1)
-    contactId: str = Field(min_length=1)
-    startTime: str = Field(min_length=1)
-    endTime: str | None = None
+    calendarId: Id
+    locationId: Id
+    contactId: Id
+    startTime: str = Field(min_length=1, max_length=64)
+    endTime: str | None = Field(default=None, max_length=64)
 
 
 class AppointmentEditSchema(Body):
@@ -212,16 +231,16 @@ class AppointmentEditSchema(Body):
     meetingLocationId: str | None = None
     overrideLocationConfig: bool | None = None
     appointmentStatus: AppointmentStatus | None = None
-    assignedUserId: str | None = None
+    assignedUserId: OptId
     description: str | None = None
     address: str | None = None
     ignoreDateRange: bool | None = None
     toNotify: bool | None = None
     ignoreFreeSlotValidation: bool | None = None
     rrule: str | None = None
-    calendarId: str | None = None
-    startTime: str | None = None
-    endTime: str | None = None
+    calendarId: OptId
+    startTime: str | None = Field(default=None, max_length=64)
+    endTime: str | None = Field(default=None, max_length=64)
 
 
 class BlockSlotRequestDTO(Body):
@@ -230,11 +249,11 @@ class BlockSlotRequestDTO(Body):
     required, which the prose contradicts)."""
 
     title: str | None = None
-    calendarId: str | None = None
-    assignedUserId: str | None = None
-    locationId: str = Field(min_length=1)
-    startTime: str = Field(min_length=1)
-    endTime: str = Field(min_length=1)
+    calendarId: OptId
+    assignedUserId: OptId
+    locationId: Id
+    startTime: str = Field(min_length=1, max_length=64)
+    endTime: str = Field(min_length=1, max_length=64)
 
 
 # Presentation fields stored verbatim in Calendar.attributes, with the reference's defaults.

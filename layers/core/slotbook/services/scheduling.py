@@ -41,7 +41,14 @@ from slotbook.domain import (
     Location,
     RoundRobinStrategy,
 )
-from slotbook.errors import BookingConflict, InvalidRequest, NotFound, SlotUnavailable, ValidationFailed
+from slotbook.errors import (
+    BookingConflict,
+    ConcurrentUpdate,
+    InvalidRequest,
+    NotFound,
+    SlotUnavailable,
+    ValidationFailed,
+)
 from slotbook.ids import new_id
 from slotbook.observability import MetricUnit, logger, metrics
 from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, DynamoStore
@@ -53,10 +60,11 @@ MAX_ATTEMPTS = 6
 """Booking attempts (fresh reads each time) before a lost race becomes BookingConflict."""
 RETRY_BASE_SECONDS = 0.01
 """Backoff before retry n is uniform in [0, RETRY_BASE_SECONDS * 2**n) (full jitter)."""
-MAX_CALENDAR_BLOCKS = 2000
+MAX_CALENDAR_BLOCKS = 1000
 """Block slots one calendar may hold (they live in a map on the calendar item)."""
-MAX_HOSTS_PER_BOOKING = 40
-"""A collective booking writes 1 + 2·hosts items in one transaction (limit 100)."""
+MAX_HOSTS_PER_BOOKING = 30
+"""A rescheduled collective booking writes 1 + 3·hosts items (event, version bumps, old and new
+timeline entries) in one transaction, whose limit is 100."""
 
 Clock = Callable[[], datetime]
 
@@ -131,7 +139,7 @@ class SchedulingService:
         _validate_calendar(calendar)
         if self._store.get_location(calendar.location_id) is None:
             raise NotFound("Location", calendar.location_id)
-        self._store.put_calendar(calendar, create=True)
+        self._store.put_calendar(calendar)
         return calendar
 
     def get_calendar(self, location_id: str, calendar_id: str) -> Calendar:
@@ -150,12 +158,32 @@ class SchedulingService:
             calendars = [c for c in calendars if c.is_active]
         return sorted(calendars, key=lambda c: (c.created_at, c.id))
 
-    def update_calendar(self, calendar: Calendar) -> Calendar:
-        """Replace a calendar's stored state (the dialect merged the changes). NotFound if gone."""
-        calendar = calendar.model_copy(update={"updated_at": self._clock()})
-        _validate_calendar(calendar)
-        self._store.put_calendar(calendar, create=False)
-        return calendar
+    def update_calendar(
+        self, location_id: str, calendar_id: str, change: Callable[[Calendar], Calendar]
+    ) -> Calendar:
+        """Apply ``change`` (the dialect's merge of the fields a request sent) to the current
+        calendar and store it, conditional on nobody having changed it meanwhile; a concurrent
+        change is re-read and ``change`` applied again, so no update is lost. NotFound if gone,
+        ValidationFailed for broken rules, ConcurrentUpdate after repeated contention."""
+        for _ in range(MAX_ATTEMPTS):
+            current = self._store.get_calendar(location_id, calendar_id, consistent=True)
+            if current is None:
+                raise NotFound("Calendar", calendar_id)
+            updated = change(current).model_copy(
+                update={
+                    "id": current.id,
+                    "location_id": current.location_id,
+                    "created_at": current.created_at,
+                    "updated_at": self._clock(),
+                }
+            )
+            _validate_calendar(updated)
+            try:
+                self._store.put_calendar(updated, previous=current)
+            except ConcurrentUpdate:
+                continue
+            return updated
+        raise ConcurrentUpdate("The calendar is being changed by other requests; please retry.")
 
     def delete_calendar(self, location_id: str, calendar_id: str) -> None:
         self._store.delete_calendar(location_id, calendar_id)
@@ -246,7 +274,13 @@ class SchedulingService:
             raise NotFound("Appointment", event_id)
         calendar_id = data.calendar_id or previous.calendar_id
         assert calendar_id is not None
-        location, calendar, blocks = self._load(location_id, calendar_id)
+        location, calendar, blocks = self._store.get_location_and_calendar(location_id, calendar_id)
+        if location is None:
+            raise NotFound("Location", location_id)
+        if calendar is None and calendar_id != previous.calendar_id:
+            raise NotFound("Calendar", calendar_id)
+        # The appointment's own calendar may have been deleted since: the appointment can still
+        # be cancelled or edited (that frees or keeps its time), just not moved or re-booked.
         changes: dict[str, object] = {
             name: value
             for name, value in (
@@ -269,8 +303,8 @@ class SchedulingService:
         else:
             end = previous.end
         changes.update(
-            calendar_id=calendar.id,
-            group_id=calendar.group_id,
+            calendar_id=calendar_id,
+            group_id=calendar.group_id if calendar else previous.group_id,
             start=start,
             end=end,
             updated_at=self._clock(),
@@ -278,21 +312,31 @@ class SchedulingService:
         moved = (
             start != previous.start
             or end != previous.end
-            or calendar.id != previous.calendar_id
+            or calendar_id != previous.calendar_id
             or (data.assigned_user_id is not None and data.assigned_user_id != previous.assigned_user_id)
         )
-        if moved:
-            changes.update(
-                buffer_before=calendar.pre_buffer_seconds, buffer_after=calendar.post_buffer_seconds
-            )
         event = previous.model_copy(update=changes)
         reoccupies = event.occupies_hosts and not previous.occupies_hosts
         if not event.occupies_hosts or not (moved or reoccupies):
             # Frees time or changes nothing about it: no availability check, no host lock.
             return BookingPlan(event=event, versions={}, previous=previous)
+        if calendar is None:
+            raise NotFound("Calendar", calendar_id)
+        event = event.model_copy(
+            update={
+                "buffer_before": calendar.pre_buffer_seconds,
+                "buffer_after": calendar.post_buffer_seconds,
+            }
+        )
         # A rescheduled round-robin appointment keeps its host when that host is free.
         return self._plan(
-            location, calendar, blocks, event, data, previous=previous, prefer=previous.assigned_user_id
+            location,
+            calendar,
+            list(blocks.values()),
+            event,
+            data,
+            previous=previous,
+            prefer=previous.assigned_user_id,
         )
 
     def commit(self, plan: BookingPlan) -> Event:
@@ -346,7 +390,15 @@ class SchedulingService:
         if previous is None or previous.kind is not EventKind.BLOCK:
             raise NotFound("Block slot", event_id)
         event, prune = self._block_event(location_id, data, event_id, previous.created_at, self._clock())
-        self._store.save_event(event, previous, prune=prune)
+        moving_off = (
+            previous.calendar_id is not None
+            and not previous.hosts
+            and previous.calendar_id != event.calendar_id
+        )
+        previous_exists = (
+            not moving_off or self._store.get_calendar(location_id, previous.calendar_id) is not None
+        )
+        self._store.save_event(event, previous, prune=prune, previous_calendar_exists=previous_exists)
         return event
 
     def _block_event(
@@ -417,7 +469,8 @@ class SchedulingService:
                 found[e.id] = e
         if user_id:
             hosted = self._store.host_events(location_id, user_id, start, end, kind)
-            found = {e.id: e for e in hosted if not calendar_ids or e.id in found}
+            scoped = bool(calendar_id or group_id)  # then userId narrows those calendars' events
+            found = {e.id: e for e in hosted if not scoped or e.id in found}
         return sorted(found.values(), key=lambda e: (e.start, e.id))
 
     # -- internals ----------------------------------------------------------------------------

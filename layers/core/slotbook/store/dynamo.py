@@ -50,7 +50,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from slotbook.domain import ApiKey, Calendar, Event, EventKind, Location
-from slotbook.errors import BookingConflict, NotFound
+from slotbook.errors import BookingConflict, ConcurrentUpdate, NotFound, ValidationFailed
 from slotbook.intervals import Interval
 from slotbook.store import keys as k
 
@@ -58,6 +58,9 @@ MAX_EVENT_SPAN = timedelta(days=31)
 """Longest allowed appointment or block slot; range reads look back this far."""
 MAX_BUFFER = timedelta(hours=24)
 """Longest allowed pre/post buffer; range reads widen by it."""
+MAX_DOC_BYTES = 300_000
+"""Largest stored document: DynamoDB items are at most 400 KB, and a calendar item also holds
+its block-slot map."""
 
 _CONFLICT_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
@@ -162,39 +165,46 @@ class DynamoStore:
 
     # -- calendars ----------------------------------------------------------------------------
 
-    def put_calendar(self, calendar: Calendar, *, create: bool) -> None:
-        """Create (fails if the id exists) or replace the calendar's state (NotFound if gone).
+    def put_calendar(self, calendar: Calendar, *, previous: Calendar | None = None) -> None:
+        """Create a calendar (``previous`` None; fails if the id exists) or replace the state of
+        ``previous`` with ``calendar`` — only if nobody changed it meanwhile (ConcurrentUpdate;
+        NotFound if it is gone).
 
         The item also holds the calendar's block slots as a map ``blocks`` (block id →
         ``[start, end]`` epoch seconds), maintained by the block-slot writes; replacing the
         calendar leaves it untouched.
         """
         key = k.calendar(calendar.location_id, calendar.id)
+        doc = _doc(calendar)
+        if previous is None:
+            self._client.put_item(
+                TableName=self._name,
+                Item={**key, "doc": doc, "blocks": {}},
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+            return
         try:
-            if create:
-                self._client.put_item(
-                    TableName=self._name,
-                    Item={**key, "doc": calendar.model_dump_json(), "blocks": {}},
-                    ConditionExpression="attribute_not_exists(PK)",
-                )
-            else:
-                self._client.update_item(
-                    TableName=self._name,
-                    Key=key,
-                    UpdateExpression="SET #doc = :doc",
-                    ConditionExpression="attribute_exists(PK)",
-                    ExpressionAttributeNames={"#doc": "doc"},
-                    ExpressionAttributeValues={":doc": calendar.model_dump_json()},
-                )
+            self._client.update_item(
+                TableName=self._name,
+                Key=key,
+                UpdateExpression="SET #doc = :doc",
+                ConditionExpression="#doc = :prev",
+                ExpressionAttributeNames={"#doc": "doc"},
+                ExpressionAttributeValues={":doc": doc, ":prev": previous.model_dump_json()},
+            )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException" and not create:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+            if self.get_calendar(calendar.location_id, calendar.id) is None:
                 raise NotFound("Calendar", calendar.id) from exc
-            raise
+            raise ConcurrentUpdate("The calendar was changed by another request; read it and retry.") from exc
 
-    def get_calendar(self, location_id: str, calendar_id: str) -> Calendar | None:
-        item = self._client.get_item(TableName=self._name, Key=k.calendar(location_id, calendar_id)).get(
-            "Item"
-        )
+    def get_calendar(
+        self, location_id: str, calendar_id: str, *, consistent: bool = False
+    ) -> Calendar | None:
+        item = self._client.get_item(
+            TableName=self._name, Key=k.calendar(location_id, calendar_id), ConsistentRead=consistent
+        ).get("Item")
         return Calendar.model_validate_json(item["doc"]) if item else None
 
     def get_location_and_calendar(
@@ -346,15 +356,22 @@ class DynamoStore:
         items.extend(self._event_writes(event, previous))
         self._transact(items)
 
-    def save_event(self, event: Event, previous: Event | None = None, prune: Iterable[str] = ()) -> None:
+    def save_event(
+        self,
+        event: Event,
+        previous: Event | None = None,
+        prune: Iterable[str] = (),
+        previous_calendar_exists: bool = True,
+    ) -> None:
         """Write a block slot, or an appointment change that frees time (cancel), atomically
         with its timeline entries; no host version check is needed to *free* time.
 
         A calendar's block slot is also written into that calendar's ``blocks`` map (the
         calendar must exist, else BookingConflict); ``prune`` lists ids of long-past blocks to
-        drop from the map in the same write.
+        drop from the map in the same write. A block moving off a calendar that no longer exists
+        passes ``previous_calendar_exists=False``.
         """
-        self._transact(self._event_writes(event, previous, prune))
+        self._transact(self._event_writes(event, previous, prune, previous_calendar_exists))
 
     def delete_event(self, event: Event, calendar_exists: bool = True) -> None:
         """Delete an event and its timeline entries atomically. NotFound if already gone.
@@ -411,9 +428,13 @@ class DynamoStore:
         return {"Update": update}
 
     def _event_writes(
-        self, event: Event, previous: Event | None, prune: Iterable[str] = ()
+        self,
+        event: Event,
+        previous: Event | None,
+        prune: Iterable[str] = (),
+        previous_calendar_exists: bool = True,
     ) -> list[dict[str, Any]]:
-        main: dict[str, Any] = {**k.event(event.location_id, event.id), "doc": event.model_dump_json()}
+        main: dict[str, Any] = {**k.event(event.location_id, event.id), "doc": _doc(event)}
         gsi = self._gsi_key(event)
         if gsi:
             main[k.GSI1PK] = gsi
@@ -438,7 +459,7 @@ class DynamoStore:
         # A calendar's block slots also live in the calendar item's map (read with the calendar).
         new_cal = event.calendar_id if _is_calendar_block(event) else None
         old_cal = previous.calendar_id if previous is not None and _is_calendar_block(previous) else None
-        if old_cal is not None and old_cal != new_cal:
+        if old_cal is not None and old_cal != new_cal and previous_calendar_exists:
             items.append(self._block_map_update(event.location_id, old_cal, remove=[event.id]))
         if new_cal is not None:
             items.append(self._block_map_update(event.location_id, new_cal, set_block=event, remove=prune))
@@ -497,6 +518,14 @@ class DynamoStore:
                 out.extend(resp.get("Responses", {}).get(self._name, []))
                 request = resp.get("UnprocessedKeys") or {}
         return out
+
+
+def _doc(model: Calendar | Event) -> str:
+    """The stored JSON of a model; ValidationFailed (422) when it would not fit in an item."""
+    doc = model.model_dump_json()
+    if len(doc.encode("utf-8")) > MAX_DOC_BYTES:
+        raise ValidationFailed([f"the {type(model).__name__.lower()} is too large to store"])
+    return doc
 
 
 def _is_calendar_block(event: Event) -> bool:
