@@ -8,11 +8,9 @@ the same ``{"statusCode", "message", "error"}`` shape as the GoHighLevel dialect
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities import parameters
 
 from slotbook.container import services
@@ -20,7 +18,7 @@ from slotbook.errors import SlotbookError, Unauthenticated
 from slotbook.http.common import check_body
 from slotbook.http.ghl_errors import error_result, register_error_handlers
 from slotbook.ids import token_hash
-from slotbook.observability import logger, metrics, tracer
+from slotbook.observability import Handler, instrument
 from slotbook.services.tenancy import check_admin
 
 
@@ -41,13 +39,7 @@ class AdminApi:
     def __init__(self) -> None:
         self.app = APIGatewayHttpResolver(enable_validation=True)
         register_error_handlers(self.app)
-        self.handler: Callable[[dict[str, Any], Any], dict[str, Any]] = tracer.capture_lambda_handler(
-            metrics.log_metrics(
-                logger.inject_lambda_context(
-                    self._handle, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
-                )
-            )
-        )
+        self.handler: Handler = instrument(self._handle)
 
     def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}

@@ -20,14 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.logging import correlation_paths
 
 from slotbook.container import services
 from slotbook.domain import Principal
 from slotbook.errors import Forbidden, InvalidRequest, SlotbookError, Unauthenticated
 from slotbook.http.common import check_body
 from slotbook.http.ghl_errors import error_result, register_error_handlers
-from slotbook.observability import logger, metrics, tracer
+from slotbook.observability import Handler, instrument, logger
 from slotbook.services.tenancy import authorize
 
 API_VERSIONS = frozenset({"2021-07-28", "2021-04-15", "v3"})
@@ -48,13 +47,7 @@ class GhlApi:
         self.app = APIGatewayHttpResolver(enable_validation=True)
         self._scopes: dict[str, str] = {}
         register_error_handlers(self.app)
-        self.handler: Callable[[dict[str, Any], Any], dict[str, Any]] = tracer.capture_lambda_handler(
-            metrics.log_metrics(
-                logger.inject_lambda_context(
-                    self._handle, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
-                )
-            )
-        )
+        self.handler: Handler = instrument(self._handle)
 
     # -- route declaration --------------------------------------------------------------------
 
