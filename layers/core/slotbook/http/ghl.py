@@ -103,13 +103,10 @@ class GhlApi:
             check_body(event)
         except SlotbookError as exc:
             return error_result(exc)
-        ctx = event.get("requestContext") or {}
-        http = ctx.get("http") or {}
-        key = event.get("routeKey") or ""
-        method, _, path = key.partition(" ")
+        # API Gateway names the matched route ("GET /calendars/{calendarId}"); a route without a
+        # declared scope never gets a principal, so its handler answers 401 (see `principal`).
+        method, _, path = (event.get("routeKey") or "").partition(" ")
         scope = self._scopes.get(route_key(method, path)) if path else None
-        if scope is None and http:
-            scope = self._match_scope(http.get("method", ""), event.get("rawPath", ""))
         if scope is not None:
             headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
             try:
@@ -122,24 +119,3 @@ class GhlApi:
             logger.append_keys(location_id=principal.location_id, api_key_id=principal.key_id)
             self.app.append_context(principal=principal)
         return self.app.resolve(event, context)
-
-    def _match_scope(self, method: str, raw_path: str) -> str | None:
-        """Scope for a request whose event has no specific routeKey (``$default`` routes)."""
-        segments = raw_path.rstrip("/").split("/")
-        best: tuple[int, str] | None = None
-        for key, scope in self._scopes.items():
-            m, _, template = key.partition(" ")
-            parts = template.split("/")
-            if m != method.upper() or len(parts) != len(segments):
-                continue
-            literal = 0
-            for t, s in zip(parts, segments, strict=True):
-                if t.startswith("{") and t.endswith("}"):
-                    continue
-                if t != s:
-                    break
-                literal += 1
-            else:
-                if best is None or literal > best[0]:
-                    best = (literal, scope)
-        return best[1] if best else None
