@@ -23,8 +23,8 @@ api = GhlApi()
 app = api.app
 
 
-def _location_zone(location_id: str) -> ZoneInfo:
-    """The zone responses are shown in: the token's location's (``location_id`` is that one)."""
+def _zone() -> ZoneInfo:
+    """The zone responses are shown in: the location of the token (the request's tenant)."""
     return zone(api.principal.timezone)
 
 
@@ -54,7 +54,7 @@ def _appointment_input(
 @api.post("/calendars/events/appointments", scope="calendars/events.write")
 def create_appointment(body: m.AppointmentCreateSchema) -> dict[str, Any]:
     location_id = api.tenant(body.locationId)
-    tz = _location_zone(location_id)
+    tz = _zone()
     event = services().scheduling.create_appointment(location_id, _appointment_input(body, tz))
     return m.appointment_dto(event, tz)
 
@@ -63,7 +63,7 @@ def create_appointment(body: m.AppointmentCreateSchema) -> dict[str, Any]:
 def get_appointment(eventId: Annotated[str, Path(max_length=128)]) -> dict[str, Any]:
     location_id = api.tenant()
     event = services().scheduling.get_event(location_id, eventId, EventKind.APPOINTMENT)
-    return {"event": m.event_dto(event, _location_zone(location_id))}
+    return {"event": m.event_dto(event, _zone())}
 
 
 @api.put("/calendars/events/appointments/<eventId>", scope="calendars/events.write")
@@ -71,7 +71,7 @@ def edit_appointment(
     eventId: Annotated[str, Path(max_length=128)], body: m.AppointmentEditSchema
 ) -> dict[str, Any]:
     location_id = api.tenant()
-    tz = _location_zone(location_id)
+    tz = _zone()
     event = services().scheduling.update_appointment(location_id, eventId, _appointment_input(body, tz))
     return m.appointment_dto(event, tz)
 
@@ -95,7 +95,7 @@ def _list(
         user_id=user_id,
         group_id=group_id,
     )
-    tz = _location_zone(location)
+    tz = _zone()
     return {"events": [m.event_dto(e, tz) for e in events]}
 
 
@@ -136,7 +136,7 @@ def _block_input(body: m.BlockSlotRequestDTO, tz: Any) -> BlockInput:
 @api.post("/calendars/events/block-slots", scope="calendars/events.write")
 def create_block_slot(body: m.BlockSlotRequestDTO) -> tuple[dict[str, Any], int]:
     location_id = api.tenant(body.locationId)
-    tz = _location_zone(location_id)
+    tz = _zone()
     event = services().scheduling.create_block(location_id, _block_input(body, tz))
     return m.block_slot_dto(event, tz), 201
 
@@ -146,7 +146,7 @@ def edit_block_slot(
     eventId: Annotated[str, Path(max_length=128)], body: m.BlockSlotRequestDTO
 ) -> tuple[dict[str, Any], int]:
     location_id = api.tenant(body.locationId)
-    tz = _location_zone(location_id)
+    tz = _zone()
     event = services().scheduling.update_block(location_id, eventId, _block_input(body, tz))
     return m.block_slot_dto(event, tz), 201
 

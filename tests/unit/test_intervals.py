@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slotbook.intervals import BusyIndex, Interval, intersect, merge, subtract
+from slotbook.intervals import BusyIndex, Interval, merge
 
 LIMIT = 200
 
@@ -74,67 +74,6 @@ def test_merge_preserves_coverage_and_yields_sorted_disjoint_non_touching(ivs: l
     assert cover(out) == cover(ivs)
     assert_merged(out)
     assert merge(out) == out  # idempotent
-
-
-# --- subtract ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("base", "cut", "expected"),
-    [
-        ([], [(0, 10)], []),
-        ([(0, 10)], [], [(0, 10)]),
-        ([(0, 10)], [(0, 10)], []),
-        ([(0, 10)], [(3, 5)], [(0, 3), (5, 10)]),
-        ([(0, 10)], [(10, 20)], [(0, 10)]),  # touching cut removes nothing
-        ([(10, 20)], [(0, 10)], [(10, 20)]),
-        ([(0, 10)], [(-5, 3)], [(3, 10)]),
-        ([(0, 10)], [(8, 30)], [(0, 8)]),
-        ([(0, 10), (20, 30)], [(5, 25)], [(0, 5), (25, 30)]),
-        ([(0, 100)], [(10, 20), (30, 40), (50, 60)], [(0, 10), (20, 30), (40, 50), (60, 100)]),
-        ([(0, 10), (12, 14), (20, 30)], [(1, 2), (13, 22)], [(0, 1), (2, 10), (12, 13), (22, 30)]),
-    ],
-)
-def test_subtract_examples(base: list[Interval], cut: list[Interval], expected: list[Interval]) -> None:
-    assert subtract(base, cut) == expected
-
-
-@PROPS
-@given(merged_intervals, merged_intervals)
-def test_subtract_is_set_difference(base: list[Interval], cut: list[Interval]) -> None:
-    out = subtract(base, cut)
-    assert cover(out) == cover(base) - cover(cut)
-    assert_merged(out)
-
-
-# --- intersect ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        ([], [(0, 10)], []),
-        ([(0, 10)], [], []),
-        ([(0, 10)], [(10, 20)], []),  # touching intervals share no instant
-        ([(0, 10)], [(5, 20)], [(5, 10)]),
-        ([(0, 10)], [(0, 10)], [(0, 10)]),
-        ([(0, 100)], [(10, 20), (30, 40)], [(10, 20), (30, 40)]),
-        ([(0, 10), (20, 30)], [(5, 25)], [(5, 10), (20, 25)]),
-        ([(0, 10), (20, 30)], [(0, 10), (20, 30)], [(0, 10), (20, 30)]),
-    ],
-)
-def test_intersect_examples(a: list[Interval], b: list[Interval], expected: list[Interval]) -> None:
-    assert intersect(a, b) == expected
-    assert intersect(b, a) == expected
-
-
-@PROPS
-@given(merged_intervals, merged_intervals)
-def test_intersect_is_set_intersection(a: list[Interval], b: list[Interval]) -> None:
-    out = intersect(a, b)
-    assert cover(out) == cover(a) & cover(b)
-    assert_merged(out)
-    assert out == intersect(b, a)
 
 
 # --- BusyIndex ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ All functions are pure and allocation-light: the availability engine calls them 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 Interval = tuple[int, int]
 
@@ -31,44 +31,6 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
             out.append((cur_start, cur_end))
             cur_start, cur_end = start, end
     out.append((cur_start, cur_end))
-    return out
-
-
-def subtract(base: Sequence[Interval], cut: Sequence[Interval]) -> list[Interval]:
-    """``base`` minus ``cut``; both must be merged (sorted, disjoint). Result is merged."""
-    out: list[Interval] = []
-    j = 0
-    n = len(cut)
-    for start, end in base:
-        cur = start
-        while j < n and cut[j][1] <= cur:
-            j += 1
-        k = j
-        while k < n and cut[k][0] < end:
-            if cut[k][0] > cur:
-                out.append((cur, cut[k][0]))
-            cur = max(cur, cut[k][1])
-            if cur >= end:
-                break
-            k += 1
-        if cur < end:
-            out.append((cur, end))
-    return out
-
-
-def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    """Intersection of two merged interval lists. Result is merged."""
-    out: list[Interval] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        start = max(a[i][0], b[j][0])
-        end = min(a[i][1], b[j][1])
-        if start < end:
-            out.append((start, end))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
     return out
 
 
