@@ -36,6 +36,7 @@ Modes: ``SINGLE`` (the one host), ``ANY`` (round robin: at least one host free),
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -364,6 +365,26 @@ def free_hosts_at(query: AvailabilityQuery, start: int) -> list[str]:
         ):
             free.append(host.host_id)
     return free
+
+
+def look_busy(starts: Sequence[int], tz: ZoneInfo, percentage: float, seed: str) -> list[int]:
+    """Hide ``percentage`` % of the free slots of each local day in ``tz`` (GoHighLevel
+    ``lookBusyConfig``): per day, ``round(n * percentage / 100)`` of its ``n`` slots, those ranking
+    lowest by a hash of ``seed`` and the slot start. Deterministic: the same inputs hide the same
+    slots on every call, and the choice does not depend on the window asked for (pass whole local
+    days). ``starts`` are sorted epoch seconds; returns the kept ones, still sorted.
+    """
+    if percentage <= 0:
+        return list(starts)
+    by_day: dict[date, list[int]] = {}
+    for s in starts:
+        by_day.setdefault(datetime.fromtimestamp(s, tz).date(), []).append(s)
+    hidden: set[int] = set()
+    for day_starts in by_day.values():
+        count = min(len(day_starts), round(len(day_starts) * min(percentage, 100) / 100))
+        ranked = sorted(day_starts, key=lambda s: hashlib.sha256(f"{seed}:{s}".encode()).digest())
+        hidden.update(ranked[:count])
+    return [s for s in starts if s not in hidden]
 
 
 def group_by_local_date(starts: Sequence[int], tz: ZoneInfo) -> dict[str, list[str]]:

@@ -216,3 +216,104 @@ class Event(DomainModel):
     def occupies_hosts(self) -> bool:
         """Whether this event is busy time for its hosts (cancelled appointments are not)."""
         return self.status is not AppointmentStatus.CANCELLED
+
+
+class Group(DomainModel):
+    """A calendar group. Its ``slug`` is unique within the location; a disabled group's
+    calendars offer no slots and take no bookings (reference/seeds/003, groups)."""
+
+    id: str
+    location_id: str
+    name: str
+    description: str = ""
+    slug: str
+    is_active: bool = True
+    created_at: datetime
+    updated_at: datetime
+
+
+class ScheduleRuleKind(StrEnum):
+    WEEKDAY = "wday"
+    DATE = "date"
+
+
+class ScheduleRule(DomainModel):
+    """One availability-schedule rule: a weekday's open spans (``day`` 0 = Monday) or one local
+    date's (``on``); a date rule with no spans makes that date unavailable."""
+
+    kind: ScheduleRuleKind
+    day: int | None = Field(default=None, ge=0, le=6)
+    on: date | None = None
+    spans: list[Span] = Field(default_factory=list)
+
+
+class AvailabilitySchedule(DomainModel):
+    """A user's availability schedule (``user_id``, applied to ``calendar_ids``) or an event
+    calendar's own schedule (``calendar_id``), in its own IANA ``timezone``.
+
+    Engine effect (issue 3): a user schedule associated with a calendar replaces that calendar's
+    ``openHours`` for that user; an event-calendar schedule replaces the calendar's ``openHours``.
+    Date rules override weekday rules (:meth:`open_hours`).
+    """
+
+    id: str
+    location_id: str
+    name: str = ""
+    user_id: str | None = None
+    calendar_id: str | None = None
+    calendar_ids: list[str] = Field(default_factory=list)
+    timezone: str
+    rules: list[ScheduleRule] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    def open_hours(self) -> OpenHours:
+        """Engine opening hours in the schedule's own zone: weekday rules give each weekday's
+        spans, date rules replace a date's spans (no spans = closed that date)."""
+        weekly: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        dates: dict[date, list[tuple[int, int]]] = {}
+        for rule in self.rules:
+            spans = [(s.open, s.close) for s in rule.spans]
+            if rule.kind is ScheduleRuleKind.WEEKDAY and rule.day is not None:
+                weekly[rule.day].extend(spans)
+            elif rule.kind is ScheduleRuleKind.DATE and rule.on is not None:
+                dates.setdefault(rule.on, []).extend(spans)
+        return OpenHours(
+            timezone=zone(self.timezone),
+            weekly=tuple(tuple(sorted(day)) for day in weekly),
+            overrides={d: tuple(sorted(spans)) for d, spans in dates.items()},
+        )
+
+
+class ResourceType(StrEnum):
+    EQUIPMENTS = "equipments"
+    ROOMS = "rooms"
+
+
+class Resource(DomainModel):
+    """A room or an equipment that bookings of its mapped calendars occupy.
+
+    Capacity (:meth:`units`): a room holds ``capacity`` concurrent bookings, an equipment
+    ``quantity - out_of_service``; an inactive resource holds none. One equipment maps to at most
+    one calendar; a room to many (reference/seeds/003, resources).
+    """
+
+    id: str
+    location_id: str
+    resource_type: ResourceType
+    name: str
+    description: str = ""
+    quantity: int = 0
+    out_of_service: int = 0
+    capacity: int = 0
+    calendar_ids: list[str] = Field(default_factory=list)
+    is_active: bool = True
+    created_at: datetime
+    updated_at: datetime
+
+    def units(self) -> int:
+        if not self.is_active:
+            return 0
+        if self.resource_type is ResourceType.ROOMS:
+            return max(0, self.capacity)
+        return max(0, self.quantity - self.out_of_service)

@@ -31,6 +31,7 @@ from slotbook.availability import (
     booking_window,
     compute_slots,
     free_hosts_at,
+    look_busy,
 )
 from slotbook.domain import (
     AppointmentStatus,
@@ -51,7 +52,7 @@ from slotbook.errors import (
 )
 from slotbook.ids import new_id
 from slotbook.observability import MetricUnit, logger, metrics
-from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, DynamoStore
+from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, CalendarState, DynamoStore
 from slotbook.timeutil import zone
 
 MAX_RANGE = timedelta(days=31)
@@ -209,14 +210,24 @@ class SchedulingService:
         if end - start > MAX_RANGE:
             raise InvalidRequest("Date range cannot be more than 31 days")
         out_zone = zone(timezone) if timezone else None
-        location, calendar, blocks = self._load(location_id, calendar_id)
+        location, state = self._load(location_id, calendar_id)
+        calendar = state.calendar
         out_zone = out_zone or zone(location.timezone)
         started = time.perf_counter()
         hosts = _narrow_hosts(calendar, user_ids)
-        if not calendar.is_active or not hosts:
+        if not hosts or not self._takes_bookings(calendar):
             return [], out_zone
-        query = self._availability(location, calendar, blocks, hosts, start, end, ignore_date_range=False)
-        slots = compute_slots(query)
+        share = _look_busy_share(calendar)
+        if share:
+            # Look busy ranks whole local days, so widen to them and clip afterwards.
+            tz = zone(location.timezone)
+            lo, hi = _local_day_bounds(start, end, tz)
+            query = self._availability(location, state, hosts, lo, hi, ignore_date_range=False)
+            slots = look_busy(compute_slots(query), tz, share, seed=calendar.id)
+            slots = [s for s in slots if start.timestamp() <= s <= end.timestamp()]
+        else:
+            query = self._availability(location, state, hosts, start, end, ignore_date_range=False)
+            slots = compute_slots(query)
         metrics.add_metric(name="FreeSlotComputations", unit=MetricUnit.Count, value=1)
         metrics.add_metric(
             name="FreeSlotDuration",
@@ -242,7 +253,8 @@ class SchedulingService:
         if missing:
             raise ValidationFailed([f"{name} should not be empty" for name in missing])
         assert data.calendar_id is not None and data.start is not None
-        location, calendar, blocks = self._load(location_id, data.calendar_id)
+        location, state = self._load(location_id, data.calendar_id)
+        calendar = state.calendar
         now = self._clock()
         event = Event(
             id=new_id(),
@@ -265,7 +277,7 @@ class SchedulingService:
             created_at=now,
             updated_at=now,
         )
-        return self._plan(location, calendar, blocks, event, data, previous=None)
+        return self._plan(location, state, event, data, previous=None)
 
     def prepare_update(self, location_id: str, event_id: str, data: AppointmentInput) -> BookingPlan:
         """Read phase of an appointment change. No writes."""
@@ -274,7 +286,8 @@ class SchedulingService:
             raise NotFound("Appointment", event_id)
         calendar_id = data.calendar_id or previous.calendar_id
         assert calendar_id is not None
-        location, calendar, blocks = self._store.get_location_and_calendar(location_id, calendar_id)
+        location, state = self._store.get_location_and_calendar(location_id, calendar_id)
+        calendar = state.calendar if state else None
         if location is None:
             raise NotFound("Location", location_id)
         if calendar is None and calendar_id != previous.calendar_id:
@@ -320,7 +333,7 @@ class SchedulingService:
         if not event.occupies_hosts or not (moved or reoccupies):
             # Frees time or changes nothing about it: no availability check, no host lock.
             return BookingPlan(event=event, versions={}, previous=previous)
-        if calendar is None:
+        if state is None or calendar is None:
             raise NotFound("Calendar", calendar_id)
         event = event.model_copy(
             update={
@@ -331,8 +344,7 @@ class SchedulingService:
         # A rescheduled round-robin appointment keeps its host when that host is free.
         return self._plan(
             location,
-            calendar,
-            list(blocks.values()),
+            state,
             event,
             data,
             previous=previous,
@@ -475,14 +487,25 @@ class SchedulingService:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _load(self, location_id: str, calendar_id: str) -> tuple[Location, Calendar, list[tuple[int, int]]]:
-        """The location, the calendar and the calendar's block slots, in one read."""
-        location, calendar, blocks = self._store.get_location_and_calendar(location_id, calendar_id)
+    def _load(self, location_id: str, calendar_id: str) -> tuple[Location, CalendarState]:
+        """The location and the calendar with its block slots, schedules and resources, in one
+        read."""
+        location, state = self._store.get_location_and_calendar(location_id, calendar_id)
         if location is None:
             raise NotFound("Location", location_id)
-        if calendar is None:
+        if state is None:
             raise NotFound("Calendar", calendar_id)
-        return location, calendar, list(blocks.values())
+        return location, state
+
+    def _takes_bookings(self, calendar: Calendar) -> bool:
+        """Whether a calendar offers slots: not a draft (``isActive``), and its group (if any)
+        is not disabled (one GetItem, only for grouped calendars)."""
+        if not calendar.is_active:
+            return False
+        if calendar.group_id is None:
+            return True
+        group = self._store.get_group(calendar.location_id, calendar.group_id)
+        return group is None or group.is_active
 
     def _with_retries(self, prepare: Callable[[], BookingPlan]) -> Event:
         """Read, decide, write; on a lost race re-read and try again after a short jittered
@@ -500,8 +523,7 @@ class SchedulingService:
     def _availability(
         self,
         location: Location,
-        calendar: Calendar,
-        calendar_blocks: list[tuple[int, int]],
+        state: CalendarState,
         hosts: list[str],
         start: datetime,
         end: datetime,
@@ -511,7 +533,13 @@ class SchedulingService:
         exclude_event: str | None = None,
     ) -> AvailabilityQuery:
         """Assemble the engine query: one strongly consistent Query per host (never one per day);
-        the calendar's own block slots came with the calendar."""
+        the calendar's own block slots, schedules and resource capacities came with the calendar.
+
+        Opening hours: the event-calendar schedule (if any) replaces the calendar's ``openHours``;
+        a member's user schedule associated with the calendar replaces them for that member,
+        each in its own zone."""
+        calendar = state.calendar
+        calendar_blocks = list(state.blocks.values())
         tz = zone(location.timezone)
         slot = SlotSpec(
             duration=duration or calendar.slot_duration.seconds(),
@@ -551,9 +579,23 @@ class SchedulingService:
                     starts.append(e.start)
                 else:
                     busy.append(padded)
-            host_busy.append(HostBusy(host_id=host, busy=busy, bookings=bookings, booking_starts=starts))
+            own = state.member_schedules.get(host)
+            host_busy.append(
+                HostBusy(
+                    host_id=host,
+                    busy=busy,
+                    bookings=bookings,
+                    booking_starts=starts,
+                    open_hours=own.open_hours() if own is not None else None,
+                )
+            )
+        base_hours = (
+            state.calendar_schedule.open_hours()
+            if state.calendar_schedule is not None
+            else calendar.open_hours(location.timezone)
+        )
         return AvailabilityQuery(
-            open_hours=calendar.open_hours(location.timezone),
+            open_hours=base_hours,
             slot=slot,
             hosts=host_busy,
             mode=Mode.ALL if calendar.calendar_type is CalendarType.COLLECTIVE else Mode.ANY,
@@ -566,8 +608,7 @@ class SchedulingService:
     def _plan(
         self,
         location: Location,
-        calendar: Calendar,
-        calendar_blocks: list[tuple[int, int]],
+        state: CalendarState,
         event: Event,
         data: AppointmentInput,
         previous: Event | None,
@@ -575,6 +616,7 @@ class SchedulingService:
     ) -> BookingPlan:
         """Choose the host(s) for ``event`` and read their versions, then (unless validation is
         waived) check the slot is offered to them. Raises SlotUnavailable / ValidationFailed."""
+        calendar = state.calendar
         _check_span(event.start, event.end)
         if not calendar.host_ids:
             raise ValidationFailed(["calendar has no team members to book"])
@@ -589,8 +631,8 @@ class SchedulingService:
             candidates = [data.assigned_user_id]
         else:
             candidates = calendar.host_ids
-        if not calendar.is_active and not data.ignore_free_slot_validation:
-            raise SlotUnavailable("This calendar is not active and takes no bookings.")
+        if not data.ignore_free_slot_validation and not self._takes_bookings(calendar):
+            raise SlotUnavailable("This calendar is a draft or its group is disabled; it takes no bookings.")
 
         # Versions first, busy time second: any booking committed after this read moves a version.
         versions, last_booked = self._store.host_versions(location.id, candidates, calendar.id)
@@ -599,8 +641,7 @@ class SchedulingService:
         else:
             query = self._availability(
                 location,
-                calendar,
-                calendar_blocks,
+                state,
                 candidates,
                 event.start,
                 event.start,
@@ -644,6 +685,21 @@ class SchedulingService:
             upcoming = {h: self._store.upcoming_count(location_id, h, calendar.id, now) for h in free}
             return min(free, key=lambda h: (upcoming[h], -priority.get(h, 0.5), last_booked[h], order[h]))
         return min(free, key=lambda h: (-priority.get(h, 0.5), last_booked[h], order[h]))
+
+
+def _look_busy_share(calendar: Calendar) -> float:
+    """The share (percent) of free slots ``lookBusyConfig`` hides; 0 when disabled."""
+    config = calendar.attributes.get("lookBusyConfig") or {}
+    if not config.get("enabled"):
+        return 0.0
+    return float(config.get("LookBusyPercentage") or 0)
+
+
+def _local_day_bounds(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """From local midnight of ``start``'s day to the last second of ``end``'s day, in ``tz``."""
+    lo = datetime.combine(start.astimezone(tz).date(), datetime.min.time(), tz)
+    hi = datetime.combine(end.astimezone(tz).date() + timedelta(days=1), datetime.min.time(), tz)
+    return lo, hi - timedelta(seconds=1)
 
 
 def _primary(calendar: Calendar) -> str:

@@ -19,10 +19,28 @@ Access patterns (written before the code; keys are built only in :mod:`slotbook.
 10  block slots of a calendar in [a, b]         GSI1PK=CALBLK#<loc>#<cal>, GSI1SK BETWEEN ...        GSI1
     (listing only; free slots read pattern 4)
 11  a host's upcoming bookings of a calendar    pattern 7 from now, Select=COUNT, filter calendarId  table
+12  group by id                                 PK=LOC#<loc>, SK=GRP#<group>                         table
+13  groups of a location                        PK=LOC#<loc>, SK begins_with GRP#                    table
+14  group slug taken? (unique per location)     PK=LOC#<loc>, SK=GRPSLUG#<slug>                      table
+15  availability schedule by id                 PK=LOC#<loc>, SK=SCHED#<schedule>                    table
+16  a user's schedules                          GSI1PK=SCHEDUSER#<loc>#<user>                        GSI1
+    (a calendar's schedules travel on the calendar item: map ``schedules`` user → schedule,
+    attribute ``calendarSchedule``; written with the schedule, read with pattern 4)
+17  resource by id                              PK=LOC#<loc>, SK=RES#<type>#<id>                     table
+18  resources of a type in a location           PK=LOC#<loc>, SK begins_with RES#<type>#             table
+    (a calendar's resources travel on the calendar item: map ``resources`` id → capacity)
+19  a resource's bookings in [a, b]             PK=TL#<loc>#RES#<id>, SK BETWEEN (as pattern 7)      table
+20  a resource's booking version                PK=TL#<loc>#RES#<id>, SK=VERSION                     table
+21  notes of an appointment                     PK=LOC#<loc>, SK begins_with NOTE#<appointment>#     table
+22  notification settings of a calendar         PK=LOC#<loc>, SK begins_with NOTIF#<calendar>#       table
+23  recurring series of a calendar (listing)    GSI1PK=CALSERIES#<loc>#<cal>                         GSI1
+24  recurring series occupying a host           attributes ``series_<master>`` of pattern 8's item   table
 ==  ==========================================  ===================================================  =======
 
-A free-slots call is therefore one BatchGetItem (location + calendar with its block slots)
-and one strongly consistent Query per host, whatever the range.
+A free-slots call is therefore one BatchGetItem (location + calendar with its block slots,
+schedules and resource capacities), one BatchGetItem of the hosts' version items (their recurring
+series), one strongly consistent Query per host and per mapped resource, and one GetItem of the
+calendar's group when it has one, whatever the range.
 
 Timeline sort keys start with the UTC instant (``2026-03-16T08:15:00Z#<eventId>``), so a time
 range is one ``Query``. An event never spans more than :data:`MAX_EVENT_SPAN`, which bounds how
@@ -42,17 +60,23 @@ Invariants enforced here, not by callers:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from slotbook.domain import ApiKey, Calendar, Event, EventKind, Location
+from slotbook.domain import ApiKey, AvailabilitySchedule, Calendar, Event, EventKind, Location
 from slotbook.errors import BookingConflict, ConcurrentUpdate, NotFound, ValidationFailed
 from slotbook.intervals import Interval
 from slotbook.store import keys as k
+from slotbook.store.groups import GroupStore
+from slotbook.store.notes import NoteStore
+from slotbook.store.notifications import NotificationStore
+from slotbook.store.resources import ResourceStore
+from slotbook.store.schedules import ScheduleStore
+from slotbook.store.series import SeriesStore
 
 MAX_EVENT_SPAN = timedelta(days=31)
 """Longest allowed appointment or block slot; range reads look back this far."""
@@ -79,8 +103,24 @@ class TimelineEntry:
     busy: bool
 
 
-class DynamoStore:
-    """Repository over one DynamoDB table.
+@dataclass(frozen=True)
+class CalendarState:
+    """A calendar with everything that travels on its item (pattern 4).
+
+    ``blocks``: block id → ``(start, end)`` epoch seconds. ``member_schedules``: user id → the
+    user availability schedule associated with this calendar. ``calendar_schedule``: the event
+    calendar's own schedule. ``resources``: resource id → capacity (concurrent bookings).
+    """
+
+    calendar: Calendar
+    blocks: dict[str, Interval] = field(default_factory=dict)
+    member_schedules: dict[str, AvailabilitySchedule] = field(default_factory=dict)
+    calendar_schedule: AvailabilitySchedule | None = None
+    resources: dict[str, int] = field(default_factory=dict)
+
+
+class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, NotificationStore, SeriesStore):
+    """Repository over one DynamoDB table (area-specific methods come from the mixins).
 
     ``client`` is the *client of a boto3 DynamoDB resource* (``boto3.resource("dynamodb").meta.client``):
     a thread-safe client that speaks Python types and condition objects. Resource objects
@@ -179,7 +219,7 @@ class DynamoStore:
         if previous is None:
             self._client.put_item(
                 TableName=self._name,
-                Item={**key, "doc": doc, "blocks": {}},
+                Item={**key, "doc": doc, "blocks": {}, "schedules": {}, "resources": {}},
                 ConditionExpression="attribute_not_exists(PK)",
             )
             return
@@ -209,17 +249,16 @@ class DynamoStore:
 
     def get_location_and_calendar(
         self, location_id: str, calendar_id: str
-    ) -> tuple[Location | None, Calendar | None, dict[str, Interval]]:
-        """Patterns 1 + 4 in a single BatchGetItem: the location, the calendar and the calendar's
-        block slots (id → ``(start, end)`` epoch seconds), so free slots need no query for them."""
+    ) -> tuple[Location | None, CalendarState | None]:
+        """Patterns 1 + 4 in a single BatchGetItem: the location and the calendar with its block
+        slots, schedules and resource capacities, so free slots need no query for them."""
         wanted = [k.location(location_id), k.calendar(location_id, calendar_id)]
         found = {(i["PK"], i["SK"]): i for i in self._batch_get(wanted, consistent=False)}
         loc_item = found.get((wanted[0]["PK"], wanted[0]["SK"]))
         cal_item = found.get((wanted[1]["PK"], wanted[1]["SK"]))
         return (
             Location.model_validate_json(loc_item["doc"]) if loc_item else None,
-            Calendar.model_validate_json(cal_item["doc"]) if cal_item else None,
-            _blocks(cal_item),
+            _calendar_state(cal_item) if cal_item else None,
         )
 
     def get_calendar_and_blocks(
@@ -530,6 +569,21 @@ def _doc(model: Calendar | Event) -> str:
 
 def _is_calendar_block(event: Event) -> bool:
     return event.kind is EventKind.BLOCK and event.calendar_id is not None and not event.hosts
+
+
+def _calendar_state(item: dict[str, Any]) -> CalendarState:
+    schedules = {
+        user_id: AvailabilitySchedule.model_validate_json(entry["doc"])
+        for user_id, entry in (item.get("schedules") or {}).items()
+    }
+    own = item.get("calendarSchedule")
+    return CalendarState(
+        calendar=Calendar.model_validate_json(item["doc"]),
+        blocks=_blocks(item),
+        member_schedules=schedules,
+        calendar_schedule=AvailabilitySchedule.model_validate_json(own) if own else None,
+        resources={rid: int(entry["units"]) for rid, entry in (item.get("resources") or {}).items()},
+    )
 
 
 def _blocks(item: dict[str, Any] | None) -> dict[str, Interval]:

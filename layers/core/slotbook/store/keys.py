@@ -74,3 +74,90 @@ def calendar_blocks_gsi(location_id: str, calendar_id: str) -> str:
 def range_bounds(lo: datetime, hi: datetime) -> tuple[str, str]:
     """Sort-key bounds selecting entries that start in ``[lo, hi]`` (inclusive)."""
     return sort_key(lo), sort_key(hi) + "#\uffff"
+
+
+# -- calendar groups (pattern 12-14) ------------------------------------------------------------
+
+GROUP_PREFIX = "GRP#"
+
+
+def group(location_id: str, group_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"{GROUP_PREFIX}{group_id}"}
+
+
+def group_slug(location_id: str, slug: str) -> dict[str, str]:
+    """The uniqueness lock of a group slug within a location (written with the group)."""
+    return {PK: f"LOC#{location_id}", SK: f"GRPSLUG#{slug}"}
+
+
+# -- availability schedules (patterns 15-16) ---------------------------------------------------
+
+SCHEDULE_PREFIX = "SCHED#"
+
+
+def schedule(location_id: str, schedule_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"{SCHEDULE_PREFIX}{schedule_id}"}
+
+
+def user_schedules_gsi(location_id: str, user_id: str) -> str:
+    """GSI1 partition listing one user's schedules (GSI1SK = schedule id)."""
+    return f"SCHEDUSER#{location_id}#{user_id}"
+
+
+# -- resources: rooms and equipments (patterns 17-20) ------------------------------------------
+
+
+def resource(location_id: str, resource_type: str, resource_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"RES#{resource_type}#{resource_id}"}
+
+
+def resource_prefix(resource_type: str) -> str:
+    return f"RES#{resource_type}#"
+
+
+def resource_timeline_pk(location_id: str, resource_id: str) -> str:
+    """Partition holding the bookings that occupy a resource (like a host's timeline)."""
+    return f"TL#{location_id}#RES#{resource_id}"
+
+
+def resource_version(location_id: str, resource_id: str) -> dict[str, str]:
+    return {PK: resource_timeline_pk(location_id, resource_id), SK: VERSION_SK}
+
+
+def resource_entry(location_id: str, resource_id: str, start: datetime, event_id: str) -> dict[str, str]:
+    return {PK: resource_timeline_pk(location_id, resource_id), SK: timeline_sk(start, event_id)}
+
+
+# -- appointment notes (pattern 21) ----------------------------------------------------------
+
+
+def note(location_id: str, appointment_id: str, note_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"NOTE#{appointment_id}#{note_id}"}
+
+
+def note_prefix(appointment_id: str) -> str:
+    return f"NOTE#{appointment_id}#"
+
+
+# -- calendar notification settings (pattern 22) -------------------------------------------------
+
+
+def notification(location_id: str, calendar_id: str, notification_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"NOTIF#{calendar_id}#{notification_id}"}
+
+
+def notification_prefix(calendar_id: str) -> str:
+    return f"NOTIF#{calendar_id}#"
+
+
+# -- recurring series (patterns 23-24) ----------------------------------------------------------
+
+
+def calendar_series_gsi(location_id: str, calendar_id: str) -> str:
+    """GSI1 partition listing the recurring series (masters) of a calendar (GSI1SK = master id)."""
+    return f"CALSERIES#{location_id}#{calendar_id}"
+
+
+SERIES_ATTR_PREFIX = "series_"
+"""Host VERSION items carry one attribute ``series_<masterId>`` per recurring series occupying
+the host (its rule, duration, buffers and exceptions), read with the version."""

@@ -1,0 +1,13 @@
+"""DynamoDB access for rooms and equipments, their calendar mapping and timelines (patterns 17-20).
+
+Part of the one store door: :class:`slotbook.store.dynamo.DynamoStore` mixes this class in; the
+access patterns are listed in :mod:`slotbook.store.dynamo` and every key comes from
+:mod:`slotbook.store.keys`. Methods use the core's plumbing (``self._client``, ``self._name``,
+``self._query``, ``self._batch_get``, ``self._transact``).
+"""
+
+from __future__ import annotations
+
+
+class ResourceStore:
+    """Rooms and equipments, their calendar mapping and timelines (mixed into DynamoStore)."""
