@@ -49,7 +49,8 @@ def engine() -> None:
         (OUT / f"{sc.name}.json").write_text(json.dumps({"slots": [utc_iso(s) for s in slots]}, indent=1))
         print(
             f"{sc.name:9} {len(slots):>6} {EXPECTED[sc.name]:>8} {median:>10.3f} {min(times):>8.3f} "
-            f"{max(times):>8.3f} {CALCOM_MS[sc.name] / median:>10.0f}x"
+            f"{max(times):>8.3f} "
+            + (f"{CALCOM_MS[sc.name] / median:>10.0f}x" if sc.name in CALCOM_MS else f"{'-':>11}")
         )
 
 

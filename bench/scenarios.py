@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from slotbook.availability import AvailabilityQuery, HostBusy, Mode, OpenHours, SlotSpec
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-EXPECTED = {"S1": 272, "S2": 695, "S3": 1, "S3b": 124}
+EXPECTED = {"S1": 272, "S2": 695, "S3": 1, "S3b": 124, "S4": 1988, "S4c": 109}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MODES = {"single": Mode.SINGLE, "union": Mode.ANY, "intersection": Mode.ALL}
 
@@ -37,21 +37,33 @@ def _epoch(iso_utc: str) -> int:
     return int(datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).timestamp())
 
 
-def build_query(raw: dict) -> AvailabilityQuery:
-    """Translate one scenario document into an engine query (busy ends extended by the buffer)."""
-    tz = ZoneInfo(raw["timezone"])
+def _hours(timezone: str, working_hours: dict, blocked: list[str]) -> OpenHours:
     weekly = tuple(
-        tuple((_minutes(iv["start"]), _minutes(iv["end"])) for iv in raw["workingHours"].get(day, []))
+        tuple((_minutes(iv["start"]), _minutes(iv["end"])) for iv in working_hours.get(day, []))
         for day in WEEKDAYS
     )
-    hours = OpenHours(
-        timezone=tz,
+    return OpenHours(
+        timezone=ZoneInfo(timezone),
         weekly=weekly,
-        blocked_dates=frozenset(date.fromisoformat(d) for d in raw.get("blockedDates", [])),
+        blocked_dates=frozenset(date.fromisoformat(d) for d in blocked),
     )
+
+
+def build_query(raw: dict) -> AvailabilityQuery:
+    """Translate one scenario document into an engine query (busy ends extended by the buffer).
+
+    A host with its own ``timezone`` + ``workingHours`` (S4, S4c) gets its own opening hours, as
+    a member's availability schedule gives them in the service."""
+    tz = ZoneInfo(raw["timezone"])
+    blocked = raw.get("blockedDates", [])
+    hours = _hours(raw["timezone"], raw["workingHours"], blocked)
     after = raw.get("bufferAfterMinutes", 0) * 60
     hosts = [
-        HostBusy(host_id=h["id"], busy=[(_epoch(b["start"]), _epoch(b["end"]) + after) for b in h["busy"]])
+        HostBusy(
+            host_id=h["id"],
+            busy=[(_epoch(b["start"]), _epoch(b["end"]) + after) for b in h["busy"]],
+            open_hours=_hours(h["timezone"], h["workingHours"], blocked) if "timezone" in h else None,
+        )
         for h in raw["hosts"]
     ]
     start = int(datetime.fromisoformat(raw["window"]["start"]).replace(tzinfo=tz).timestamp())
