@@ -283,6 +283,10 @@ class FunctionHost:
 
     def __init__(self, template: Mapping[str, Any], region: str) -> None:
         """:param template: the loaded template; :param region: region for ARNs in the fake context."""
+        from localdev import powertools_isolation
+
+        # Environments are threads of one interpreter here: each resolver must keep its own event.
+        powertools_isolation.install()
         self.region = region
         self.configs = {
             logical_id: function_config(template, logical_id) for logical_id in function_ids(template)

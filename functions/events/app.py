@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from slotbook.container import services
 from slotbook.domain import EventKind
-from slotbook.errors import ValidationFailed
 from slotbook.http import ghl_models as m
 from slotbook.http.ghl import GhlApi
 from slotbook.services.scheduling import AppointmentInput, BlockInput
@@ -31,8 +30,6 @@ def _zone() -> ZoneInfo:
 def _appointment_input(
     body: m.AppointmentCreateSchema | m.AppointmentEditSchema, tz: Any
 ) -> AppointmentInput:
-    if body.rrule:
-        raise ValidationFailed(["rrule recurring appointments are not supported yet"])
     return AppointmentInput(
         calendar_id=body.calendarId,
         contact_id=getattr(body, "contactId", None),
@@ -48,6 +45,7 @@ def _appointment_input(
         to_notify=body.toNotify,
         ignore_free_slot_validation=bool(body.ignoreFreeSlotValidation),
         ignore_date_range=bool(body.ignoreDateRange),
+        rrule=body.rrule,
     )
 
 

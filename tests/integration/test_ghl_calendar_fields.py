@@ -213,3 +213,57 @@ def test_a_look_busy_slot_is_still_really_free(client, tenant):
         },
     )
     assert reply.status == 200, reply.body
+
+
+def test_group_id_must_name_a_group_of_the_location(client, tenant):
+    body = {"locationId": tenant.location_id, "name": "Grouped", "teamMembers": [{"userId": "host-1"}]}
+    assert client.post("/calendars/", {**body, "groupId": "no-such-group"}).status == 400
+    group = client.post(
+        "/calendars/groups",
+        {"locationId": tenant.location_id, "name": "Sales", "description": "", "slug": "sales"},
+    ).body["group"]
+    created = client.post("/calendars/", {**body, "groupId": group["id"]})
+    assert created.status == 200 and created.body["calendar"]["groupId"] == group["id"]
+    cal_id = created.body["calendar"]["id"]
+    assert client.put(f"/calendars/{cal_id}", {"groupId": "no-such-group"}).status == 400
+    assert client.get(f"/calendars/{cal_id}").body["calendar"]["groupId"] == group["id"]
+    # leaving the group is always allowed
+    assert "groupId" not in client.put(f"/calendars/{cal_id}", {"groupId": ""}).body["calendar"]
+
+
+def test_a_booking_racing_a_group_disable_is_refused(client, tenant):
+    from datetime import datetime
+
+    import pytest
+
+    from slotbook import container
+    from slotbook.errors import BookingConflict, SlotUnavailable
+    from slotbook.services.scheduling import AppointmentInput
+
+    group = client.post(
+        "/calendars/groups",
+        {"locationId": tenant.location_id, "name": "Sales", "description": "", "slug": "sales-race"},
+    ).body["group"]
+    cal = make_calendar(client, tenant.location_id, groupId=group["id"])
+    scheduling = container.services().scheduling
+    data = AppointmentInput(
+        calendar_id=cal["id"], contact_id="c1", start=datetime.fromisoformat("2027-03-08T10:00:00+01:00")
+    )
+    # Given a booking that finished its reads while the group was enabled
+    plan = scheduling.prepare_create(tenant.location_id, data)
+    # When the group is disabled before the booking writes
+    assert client.put(f"/calendars/groups/{group['id']}/status", {"isActive": False}).status == 200
+    # Then the write is refused, and a fresh attempt sees the group disabled
+    with pytest.raises(BookingConflict):
+        scheduling.commit(plan)
+    with pytest.raises(SlotUnavailable):
+        scheduling.create_appointment(tenant.location_id, data)
+    assert client.get(
+        "/calendars/events",
+        params={
+            "locationId": tenant.location_id,
+            "calendarId": cal["id"],
+            "startTime": 0,
+            "endTime": 1893456000000,
+        },
+    ).body == {"events": []}

@@ -422,11 +422,15 @@ def test_inactive_calendar_offers_nothing(client, tenant):
 
 
 def test_events_by_group_cover_the_groups_calendars(client, tenant):
+    group = client.post(
+        "/calendars/groups",
+        {"locationId": tenant.location_id, "name": "Team G", "description": "", "slug": "team-g"},
+    ).body["group"]
     in_a = make_calendar(
-        client, tenant.location_id, name="A", groupId="team-g", teamMembers=[{"userId": "a"}]
+        client, tenant.location_id, name="A", groupId=group["id"], teamMembers=[{"userId": "a"}]
     )
     in_b = make_calendar(
-        client, tenant.location_id, name="B", groupId="team-g", teamMembers=[{"userId": "b"}]
+        client, tenant.location_id, name="B", groupId=group["id"], teamMembers=[{"userId": "b"}]
     )
     other = make_calendar(client, tenant.location_id, name="C", teamMembers=[{"userId": "c"}])
     ids = {
@@ -437,14 +441,14 @@ def test_events_by_group_cover_the_groups_calendars(client, tenant):
         "/calendars/events",
         params={
             "locationId": tenant.location_id,
-            "groupId": "team-g",
+            "groupId": group["id"],
             "startTime": ms("2027-03-08T00:00:00+01:00"),
             "endTime": ms("2027-03-09T00:00:00+01:00"),
         },
     ).body["events"]
     assert sorted(e["id"] for e in listed) == sorted([ids[in_a["id"]], ids[in_b["id"]]])
-    assert {e["groupId"] for e in listed} == {"team-g"}
-    only_group = client.get("/calendars/", params={"locationId": tenant.location_id, "groupId": "team-g"})
+    assert {e["groupId"] for e in listed} == {group["id"]}
+    only_group = client.get("/calendars/", params={"locationId": tenant.location_id, "groupId": group["id"]})
     assert sorted(c["id"] for c in only_group.body["calendars"]) == sorted([in_a["id"], in_b["id"]])
 
 

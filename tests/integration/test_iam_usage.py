@@ -1,159 +1,348 @@
 """The template's IAM actions per function are exactly what the function's code uses.
 
-A representative flow runs through every route; each DynamoDB request is attributed to the
-function that made it (a TransactWriteItems counts as the item actions it contains), and the
-set must equal the template's table actions for that function: nothing missing (it would fail
-on AWS), nothing extra (least privilege).
+One representative flow calls every route of the template, successfully
+(:func:`test_the_flow_calls_every_route` keeps it so), with the data that makes each function
+take its widest path: the booking calendar is in a group, has a user schedule and an
+event-calendar schedule, and is mapped to a room and to equipment, so free slots and bookings
+read and write what those areas add. Each DynamoDB request is attributed to the function that
+made it (a transaction counts as the item actions it contains), and for every function of the
+template the set must equal its table (and index) actions: nothing missing (it would fail on
+AWS), nothing extra (least privilege).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
-from localdev.template import load_template
+import pytest
+
+from localdev.template import function_properties, load_template, routes
 from slotbook import container
 from tests.conftest import ADMIN_TOKEN
 from tests.integration.conftest import local_api
 
-_TRANSACT_ACTIONS = {
+_ITEM_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
 }
+"""What IAM checks for each item of a TransactWriteItems / TransactGetItems request."""
+
+_TABLE = {"Fn::GetAtt": ["SlotbookTable", "Arn"]}
+_INDEXES = {"Fn::Sub": "${SlotbookTable.Arn}/index/*"}
+VERSION = "2021-07-28"
+WEEK = "startTime=1804320000000&endTime=1804924800000"  # 2027-03-05 .. 2027-03-12 UTC
+SLOT_WEEK = "startDate=1804320000000&endDate=1804924800000"
+HOURS = [
+    {
+        "daysOfTheWeek": [1, 2, 3, 4, 5],
+        "hours": [{"openHour": 9, "openMinute": 0, "closeHour": 17, "closeMinute": 0}],
+    }
+]
+RULES = [{"type": "wday", "day": "monday", "intervals": [{"from": "09:00", "to": "17:00"}]}]
 
 
-def _template_actions(logical_id: str) -> tuple[set[str], set[str]]:
-    props = load_template()["Resources"][logical_id]["Properties"]
-    table: set[str] = set()
-    index: set[str] = set()
-    for policy in props["Policies"]:
-        for statement in policy["Statement"]:
-            actions = {a.removeprefix("dynamodb:") for a in statement["Action"] if a.startswith("dynamodb:")}
-            if statement["Resource"] == {"Fn::GetAtt": ["SlotbookTable", "Arn"]}:
-                table |= actions
-            elif statement["Resource"] == {"Fn::Sub": "${SlotbookTable.Arn}/index/*"}:
-                index |= actions
-    return table, index
+def template_grants() -> dict[str, tuple[set[str], set[str]]]:
+    """Function logical id → (table actions, index actions) its policies grant on SlotbookTable."""
+    template = load_template()
+    grants = {}
+    for logical_id in {r.function for r in routes(template)}:
+        table: set[str] = set()
+        index: set[str] = set()
+        for policy in function_properties(template, logical_id).get("Policies", []):
+            for statement in policy["Statement"]:
+                actions = {
+                    a.removeprefix("dynamodb:") for a in statement["Action"] if a.startswith("dynamodb:")
+                }
+                if statement["Resource"] == _TABLE:
+                    table |= actions
+                elif statement["Resource"] == _INDEXES:
+                    index |= actions
+        grants[logical_id] = (table, index)
+    return grants
 
 
-def test_each_function_uses_exactly_the_actions_the_template_grants(aws: str) -> None:
-    used: dict[str, set[str]] = defaultdict(set)
-    used_index: dict[str, set[str]] = defaultdict(set)
-    current: list[str] = []
+def _route_key(method: str, path: str) -> str:
+    """API Gateway serves ``/x`` and ``/x/`` as one resource here: the key ignores a trailing slash."""
+    return f"{method} {path.rstrip('/') or '/'}"
 
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+
+@dataclass
+class Flow:
+    """Calls routes in-process (as API Gateway would) and records, per function, the DynamoDB
+    actions it used and the routes it served. Every call must succeed."""
+
+    used: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    used_index: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    served: set[str] = field(default_factory=set)
+    token: str = ""
+    location: str = ""
+    _function: str = ""
+
+    def __post_init__(self) -> None:
+        container.services().store._client.meta.events.register("before-call.dynamodb", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         body = json.loads(params["body"] or "{}")
-        fn = current[-1]
-        if model.name == "TransactWriteItems":
+        if model.name in ("TransactWriteItems", "TransactGetItems"):
             for item in body["TransactItems"]:
-                used[fn].add(_TRANSACT_ACTIONS[next(iter(item))])
+                self.used[self._function].add(_ITEM_ACTIONS[next(iter(item))])
         elif "IndexName" in body:
-            used_index[fn].add(model.name)
+            self.used_index[self._function].add(model.name)
         else:
-            used[fn].add(model.name)
+            self.used[self._function].add(model.name)
 
-    container.services().store._client.meta.events.register("before-call.dynamodb", record)
-    api = local_api()
-
-    def call(method: str, path: str, token: str, body: Any = None, version: str | None = "2021-07-28") -> Any:
-        headers = [("authorization", f"Bearer {token}"), ("content-type", "application/json")]
-        if version:
-            headers.append(("version", version))
-        route = api.router.resolve(method, path.split("?")[0])
-        assert route is not None, path
-        current.append(route[0].function)
-        response, _, _ = api.handle(method, path, headers, json.dumps(body).encode() if body else b"", "1")
+    def call(self, method: str, path: str, body: Any = None, *, admin: bool = False) -> Any:
+        """``method path`` with the tenant's token (or the admin token); the parsed JSON answer."""
+        headers = [("content-type", "application/json")]
+        if admin:
+            headers.append(("authorization", f"Bearer {ADMIN_TOKEN}"))
+        else:
+            headers += [("authorization", f"Bearer {self.token}"), ("version", VERSION)]
+        api = local_api()
+        resolved = api.router.resolve(method, path.split("?")[0])
+        assert resolved is not None, path
+        route = resolved[0]
+        self._function = route.function
+        self.served.add(_route_key(route.method, route.path))
+        raw = json.dumps(body).encode() if body is not None else b""
+        response, _, _ = api.handle(method, path, headers, raw, "1")
         assert response.status < 300, (method, path, response.status, response.body)
         return json.loads(response.body) if response.body else None
 
-    location = call("POST", "/admin/locations", ADMIN_TOKEN, {"name": "L", "timezone": "UTC"}, None)[
-        "location"
-    ]
-    key = call(
-        "POST",
-        f"/admin/locations/{location['id']}/api-keys",
-        ADMIN_TOKEN,
-        {
-            "name": "k",
-            "scopes": [
-                "calendars.readonly",
-                "calendars.write",
-                "calendars/events.readonly",
-                "calendars/events.write",
-            ],
-        },
-        None,
+
+# --------------------------------------------------------------------------------------------------------
+# The flow, area by area
+# --------------------------------------------------------------------------------------------------------
+
+
+def tenant_flow(flow: Flow) -> None:
+    """Admin routes: a location, an all-scopes key (and a revoked spare one)."""
+    from slotbook.services.tenancy import SCOPES
+
+    location = flow.call("POST", "/admin/locations", {"name": "L", "timezone": "UTC"}, admin=True)["location"]
+    loc = location["id"]
+    key = flow.call(
+        "POST", f"/admin/locations/{loc}/api-keys", {"name": "k", "scopes": sorted(SCOPES)}, admin=True
     )["apiKey"]
-    spare = call(
+    spare = flow.call(
         "POST",
-        f"/admin/locations/{location['id']}/api-keys",
-        ADMIN_TOKEN,
-        {"name": "spare", "scopes": ["calendars.readonly"]},
-        None,
+        f"/admin/locations/{loc}/api-keys",
+        {"name": "s", "scopes": ["calendars.readonly"]},
+        admin=True,
     )["apiKey"]
-    call("DELETE", f"/admin/locations/{location['id']}/api-keys/{spare['id']}", ADMIN_TOKEN, version=None)
-    call("GET", f"/admin/locations/{location['id']}", ADMIN_TOKEN, version=None)
-    token, loc = key["token"], location["id"]
-    hours = [
-        {
-            "daysOfTheWeek": [1, 2, 3, 4, 5],
-            "hours": [{"openHour": 9, "openMinute": 0, "closeHour": 17, "closeMinute": 0}],
-        }
-    ]
-    cal = call(
+    flow.call("DELETE", f"/admin/locations/{loc}/api-keys/{spare['id']}", admin=True)
+    flow.call("GET", f"/admin/locations/{loc}", admin=True)
+    flow.token, flow.location = key["token"], loc
+
+
+def groups_flow(flow: Flow) -> str:
+    """Every group route; returns an active group's id."""
+    loc = flow.location
+    flow.call("POST", "/calendars/groups/validate-slug", {"locationId": loc, "slug": "g"})
+    group = flow.call(
+        "POST", "/calendars/groups", {"locationId": loc, "name": "G", "description": "d", "slug": "g"}
+    )["group"]
+    flow.call("GET", f"/calendars/groups?locationId={loc}")
+    flow.call("PUT", f"/calendars/groups/{group['id']}", {"name": "G2", "description": "d2", "slug": "g2"})
+    flow.call("PUT", f"/calendars/groups/{group['id']}/status", {"isActive": False})
+    flow.call("PUT", f"/calendars/groups/{group['id']}/status", {"isActive": True})
+    return group["id"]
+
+
+def calendar_flow(flow: Flow, group_id: str) -> str:
+    """Calendar routes but delete; returns a calendar of the group."""
+    loc = flow.location
+    cal = flow.call(
         "POST",
         "/calendars/",
-        token,
-        {"locationId": loc, "name": "c", "teamMembers": [{"userId": "u"}], "openHours": hours},
+        {
+            "locationId": loc,
+            "name": "c",
+            "groupId": group_id,
+            "teamMembers": [{"userId": "u"}],
+            "openHours": HOURS,
+        },
     )["calendar"]
-    call("GET", f"/calendars/?locationId={loc}", token)
-    call("GET", f"/calendars/{cal['id']}", token)
-    call("PUT", f"/calendars/{cal['id']}", token, {"name": "c2"})
-    window = "startDate=1804320000000&endDate=1804924800000"  # 2027-03-05 .. 2027-03-12 UTC
-    call("GET", f"/calendars/{cal['id']}/free-slots?{window}", token)
-    appt = call(
+    flow.call("GET", f"/calendars/?locationId={loc}")
+    flow.call("GET", f"/calendars/?locationId={loc}&groupId={group_id}&showDrafted=false")
+    flow.call("GET", f"/calendars/{cal['id']}")
+    flow.call("PUT", f"/calendars/{cal['id']}", {"name": "c2"})
+    return cal["id"]
+
+
+def schedules_flow(flow: Flow, cal_id: str) -> str:
+    """Every schedule route but the removals (see :func:`teardown_flow`); returns the user schedule."""
+    loc = flow.location
+    schedule = flow.call(
+        "POST",
+        "/calendars/schedules",
+        {"locationId": loc, "name": "s", "userId": "u", "timezone": "Europe/Copenhagen", "rules": RULES},
+    )["schedule"]
+    flow.call("GET", f"/calendars/schedules/search?locationId={loc}&userId=u")
+    flow.call("GET", f"/calendars/schedules/{schedule['id']}")
+    flow.call("PUT", f"/calendars/schedules/{schedule['id']}", {"name": "s2", "rules": RULES})
+    flow.call("PUT", f"/calendars/schedules/{schedule['id']}/associations/{cal_id}")
+    flow.call("GET", f"/calendars/schedules/search?locationId={loc}&userId=u&calendarId={cal_id}&limit=10")
+    path = f"/calendars/schedules/event-calendar/{cal_id}"
+    flow.call("POST", path, {"timezone": "Europe/Copenhagen", "rules": RULES})
+    flow.call("GET", path)
+    flow.call("PUT", path, {"rules": RULES})
+    return schedule["id"]
+
+
+def resources_flow(flow: Flow, cal_id: str) -> list[tuple[str, str]]:
+    """Every resource route but delete; a room and an equipment mapped to the calendar."""
+    loc = flow.location
+    made = []
+    for kind in ("rooms", "equipments"):
+        body = {
+            "locationId": loc,
+            "name": kind,
+            "description": "d",
+            "quantity": 2,
+            "outOfService": 0,
+            "capacity": 2,
+            "calendarIds": [cal_id],
+        }
+        resource = flow.call("POST", f"/calendars/resources/{kind}", body)
+        flow.call("GET", f"/calendars/resources/{kind}?locationId={loc}&limit=10&skip=0")
+        flow.call("GET", f"/calendars/resources/{kind}/{resource['id']}")
+        flow.call("PUT", f"/calendars/resources/{kind}/{resource['id']}", {"name": f"{kind} 2"})
+        made.append((kind, resource["id"]))
+    return made
+
+
+def events_flow(flow: Flow, cal_id: str, group_id: str) -> str:
+    """Free slots and every event route, single and recurring; returns a live appointment."""
+    loc = flow.location
+    flow.call("GET", f"/calendars/{cal_id}/free-slots?{SLOT_WEEK}")
+    booking = {"calendarId": cal_id, "locationId": loc, "contactId": "c"}
+    appt = flow.call(
+        "POST", "/calendars/events/appointments", {**booking, "startTime": "2027-03-08T10:00:00Z"}
+    )
+    flow.call("GET", f"/calendars/events/appointments/{appt['id']}")
+    flow.call("PUT", f"/calendars/events/appointments/{appt['id']}", {"startTime": "2027-03-08T11:00:00Z"})
+    for by in (f"calendarId={cal_id}", "userId=u", f"groupId={group_id}"):
+        flow.call("GET", f"/calendars/events?locationId={loc}&{by}&{WEEK}")
+    # A recurring series: an instance edited, one deleted, then the whole series
+    series = flow.call(
         "POST",
         "/calendars/events/appointments",
-        token,
-        {"calendarId": cal["id"], "locationId": loc, "contactId": "c", "startTime": "2027-03-08T10:00:00Z"},
+        {
+            **booking,
+            "startTime": "2027-03-09T09:00:00Z",
+            "rrule": "RRULE:FREQ=DAILY;COUNT=3",
+            "ignoreFreeSlotValidation": True,
+        },
     )
-    call("GET", f"/calendars/events/appointments/{appt['id']}", token)
-    call("PUT", f"/calendars/events/appointments/{appt['id']}", token, {"startTime": "2027-03-08T11:00:00Z"})
-    call("PUT", f"/calendars/events/appointments/{appt['id']}", token, {"appointmentStatus": "cancelled"})
-    listing = "startTime=1804320000000&endTime=1804924800000"
-    call("GET", f"/calendars/events?locationId={loc}&calendarId={cal['id']}&{listing}", token)
-    call("GET", f"/calendars/events?locationId={loc}&userId=u&{listing}", token)
-    block = call(
+    instances = [
+        e["id"]
+        for e in flow.call("GET", f"/calendars/events?locationId={loc}&calendarId={cal_id}&{WEEK}")["events"]
+        if e.get("masterEventId") == series["id"]
+    ]
+    assert len(instances) == 3, instances
+    flow.call("GET", f"/calendars/events/appointments/{instances[0]}")
+    flow.call("PUT", f"/calendars/events/appointments/{instances[1]}", {"title": "moved"})
+    flow.call("DELETE", f"/calendars/events/{instances[2]}", {})
+    flow.call("GET", f"/calendars/{cal_id}/free-slots?{SLOT_WEEK}")  # with a series as busy time
+    flow.call("DELETE", f"/calendars/events/{series['id']}", {})
+    # Block slots
+    block = {"calendarId": cal_id, "locationId": loc}
+    made = flow.call(
         "POST",
         "/calendars/events/block-slots",
-        token,
-        {
-            "calendarId": cal["id"],
-            "locationId": loc,
-            "startTime": "2027-03-09T10:00:00Z",
-            "endTime": "2027-03-09T11:00:00Z",
-        },
+        {**block, "startTime": "2027-03-10T10:00:00Z", "endTime": "2027-03-10T11:00:00Z"},
     )
-    call(
+    flow.call(
         "PUT",
-        f"/calendars/events/block-slots/{block['id']}",
-        token,
-        {
-            "calendarId": cal["id"],
-            "locationId": loc,
-            "startTime": "2027-03-09T12:00:00Z",
-            "endTime": "2027-03-09T13:00:00Z",
-        },
+        f"/calendars/events/block-slots/{made['id']}",
+        {**block, "startTime": "2027-03-10T12:00:00Z", "endTime": "2027-03-10T13:00:00Z"},
     )
-    call("GET", f"/calendars/blocked-slots?locationId={loc}&calendarId={cal['id']}&{listing}", token)
-    call("DELETE", f"/calendars/events/{block['id']}", token, {})
-    call("DELETE", f"/calendars/events/{appt['id']}", token, {})
-    call("DELETE", f"/calendars/{cal['id']}", token)
+    flow.call("GET", f"/calendars/blocked-slots?locationId={loc}&calendarId={cal_id}&{WEEK}")
+    flow.call("DELETE", f"/calendars/events/{made['id']}", {})
+    flow.call("GET", f"/calendars/{cal_id}/free-slots?{SLOT_WEEK}")
+    return appt["id"]
 
-    for function in ("AdminFunction", "CalendarsFunction", "EventsFunction"):
-        table, index = _template_actions(function)
-        assert used[function] == table, function
-        assert used_index[function] == index, function
+
+def notes_flow(flow: Flow, appointment_id: str) -> None:
+    path = f"/calendars/appointments/{appointment_id}/notes"
+    note = flow.call("POST", path, {"body": "n", "userId": "u"})["note"]
+    flow.call("GET", f"{path}?limit=10&offset=0")
+    flow.call("PUT", f"{path}/{note['id']}", {"body": "n2"})
+    flow.call("DELETE", f"{path}/{note['id']}")
+
+
+def notifications_flow(flow: Flow, cal_id: str) -> None:
+    path = f"/calendars/{cal_id}/notifications"
+    made = flow.call(
+        "POST", path, [{"receiverType": "contact", "channel": "email", "notificationType": "booked"}]
+    )
+    notification_id = made[0]["_id"]
+    flow.call("GET", f"{path}?isActive=true&limit=10&skip=0")
+    flow.call("GET", f"{path}/{notification_id}")
+    flow.call("PUT", f"{path}/{notification_id}", {"isActive": False})
+    flow.call("DELETE", f"{path}/{notification_id}")
+    flow.call("GET", f"{path}?deleted=true")
+
+
+def teardown_flow(
+    flow: Flow, cal_id: str, group_id: str, schedule_id: str, resources: list[tuple[str, str]], appt_id: str
+) -> None:
+    """The remaining routes: cancel and delete the appointment, unmap and delete everything —
+    the schedule while still associated, the calendar while equipment is still mapped to it."""
+    flow.call("PUT", f"/calendars/events/appointments/{appt_id}", {"appointmentStatus": "cancelled"})
+    flow.call("DELETE", f"/calendars/events/{appt_id}", {})
+    (room_kind, room_id), (gear_kind, gear_id) = resources
+    flow.call("DELETE", f"/calendars/resources/{room_kind}/{room_id}")
+    flow.call("DELETE", f"/calendars/schedules/{schedule_id}/associations/{cal_id}")
+    flow.call("PUT", f"/calendars/schedules/{schedule_id}/associations/{cal_id}")
+    flow.call("DELETE", f"/calendars/schedules/{schedule_id}")
+    flow.call("DELETE", f"/calendars/{cal_id}")
+    flow.call("DELETE", f"/calendars/resources/{gear_kind}/{gear_id}")
+    flow.call("DELETE", f"/calendars/groups/{group_id}")
+
+
+@pytest.fixture
+def flow(aws: str) -> Flow:
+    """The whole flow, run once."""
+    done = Flow()
+    tenant_flow(done)
+    group_id = groups_flow(done)
+    cal_id = calendar_flow(done, group_id)
+    schedule_id = schedules_flow(done, cal_id)
+    resources = resources_flow(done, cal_id)
+    appt_id = events_flow(done, cal_id, group_id)
+    notes_flow(done, appt_id)
+    notifications_flow(done, cal_id)
+    teardown_flow(done, cal_id, group_id, schedule_id, resources, appt_id)
+    return done
+
+
+# --------------------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_the_flow_calls_every_route(flow: Flow) -> None:
+    every = {_route_key(r.method, r.path) for r in routes(load_template())}
+    assert sorted(every - flow.served) == []
+
+
+def test_each_function_uses_exactly_the_actions_the_template_grants(flow: Flow) -> None:
+    grants = template_grants()
+    assert set(flow.used) <= set(grants), set(flow.used) - set(grants)
+    differences = []
+    for function, (table, index) in sorted(grants.items()):
+        used, used_index = flow.used.get(function, set()), flow.used_index.get(function, set())
+        if used != table or used_index != index:
+            differences.append(
+                f"{function}: table missing {sorted(used - table)} extra {sorted(table - used)}; "
+                f"indexes missing {sorted(used_index - index)} extra {sorted(index - used_index)}"
+            )
+    assert not differences, "\n".join(differences)

@@ -31,6 +31,16 @@ from localdev.template import (
 )
 
 EVENTS_DIR = REPO_ROOT / "events"
+FUNCTION_GROUPS = (
+    "calendars",
+    "events",
+    "admin",
+    "groups",
+    "schedules",
+    "resources",
+    "notes",
+    "notifications",
+)
 
 #: The API as specified: (method, path, function). ``/calendars/`` also has its ``/calendars`` twin.
 API: list[tuple[str, str, str]] = [
@@ -48,6 +58,36 @@ API: list[tuple[str, str, str]] = [
     ("POST", "/calendars/events/block-slots", "EventsFunction"),
     ("PUT", "/calendars/events/block-slots/{eventId}", "EventsFunction"),
     ("DELETE", "/calendars/events/{eventId}", "EventsFunction"),
+    ("GET", "/calendars/groups", "GroupsFunction"),
+    ("POST", "/calendars/groups", "GroupsFunction"),
+    ("POST", "/calendars/groups/validate-slug", "GroupsFunction"),
+    ("PUT", "/calendars/groups/{groupId}", "GroupsFunction"),
+    ("DELETE", "/calendars/groups/{groupId}", "GroupsFunction"),
+    ("PUT", "/calendars/groups/{groupId}/status", "GroupsFunction"),
+    ("POST", "/calendars/schedules", "SchedulesFunction"),
+    ("GET", "/calendars/schedules/search", "SchedulesFunction"),
+    ("GET", "/calendars/schedules/{id}", "SchedulesFunction"),
+    ("PUT", "/calendars/schedules/{id}", "SchedulesFunction"),
+    ("DELETE", "/calendars/schedules/{id}", "SchedulesFunction"),
+    ("PUT", "/calendars/schedules/{id}/associations/{calendarId}", "SchedulesFunction"),
+    ("DELETE", "/calendars/schedules/{id}/associations/{calendarId}", "SchedulesFunction"),
+    ("POST", "/calendars/schedules/event-calendar/{calendarId}", "SchedulesFunction"),
+    ("GET", "/calendars/schedules/event-calendar/{calendarId}", "SchedulesFunction"),
+    ("PUT", "/calendars/schedules/event-calendar/{calendarId}", "SchedulesFunction"),
+    ("GET", "/calendars/resources/{resourceType}", "ResourcesFunction"),
+    ("POST", "/calendars/resources/{resourceType}", "ResourcesFunction"),
+    ("GET", "/calendars/resources/{resourceType}/{id}", "ResourcesFunction"),
+    ("PUT", "/calendars/resources/{resourceType}/{id}", "ResourcesFunction"),
+    ("DELETE", "/calendars/resources/{resourceType}/{id}", "ResourcesFunction"),
+    ("GET", "/calendars/appointments/{appointmentId}/notes", "NotesFunction"),
+    ("POST", "/calendars/appointments/{appointmentId}/notes", "NotesFunction"),
+    ("PUT", "/calendars/appointments/{appointmentId}/notes/{noteId}", "NotesFunction"),
+    ("DELETE", "/calendars/appointments/{appointmentId}/notes/{noteId}", "NotesFunction"),
+    ("GET", "/calendars/{calendarId}/notifications", "NotificationsFunction"),
+    ("POST", "/calendars/{calendarId}/notifications", "NotificationsFunction"),
+    ("GET", "/calendars/{calendarId}/notifications/{notificationId}", "NotificationsFunction"),
+    ("PUT", "/calendars/{calendarId}/notifications/{notificationId}", "NotificationsFunction"),
+    ("DELETE", "/calendars/{calendarId}/notifications/{notificationId}", "NotificationsFunction"),
     ("POST", "/admin/locations", "AdminFunction"),
     ("GET", "/admin/locations/{locationId}", "AdminFunction"),
     ("POST", "/admin/locations/{locationId}/api-keys", "AdminFunction"),
@@ -127,8 +167,8 @@ def test_core_layer_and_table_settings(template: dict[str, Any]) -> None:
 
 
 def test_function_code_dirs_exist(template: dict[str, Any]) -> None:
-    assert set(function_ids(template)) == {"CalendarsFunction", "EventsFunction", "AdminFunction"}
-    for group in ("calendars", "events", "admin"):
+    assert set(function_ids(template)) == {f"{group.title()}Function" for group in FUNCTION_GROUPS}
+    for group in FUNCTION_GROUPS:
         assert (REPO_ROOT / "functions" / group).is_dir()
     for logical_id in function_ids(template):
         config = function_config(template, logical_id)
@@ -157,10 +197,23 @@ def _policy_statements(template: dict[str, Any], logical_id: str) -> list[dict[s
         ),
         (
             "EventsFunction",
-            {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+            {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
             {"dynamodb:Query"},
         ),
         ("AdminFunction", {"GetItem", "PutItem", "DeleteItem", "ConditionCheckItem"}, set()),
+        ("GroupsFunction", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}, set()),
+        (
+            "SchedulesFunction",
+            {"GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"},
+            {"dynamodb:Query"},
+        ),
+        (
+            "ResourcesFunction",
+            {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+            set(),
+        ),
+        ("NotesFunction", {"GetItem", "Query", "PutItem", "DeleteItem"}, set()),
+        ("NotificationsFunction", {"GetItem", "Query", "PutItem", "UpdateItem"}, set()),
     ],
 )
 def test_least_privilege_policies(
@@ -204,7 +257,7 @@ def test_routes_are_exactly_the_api(template: dict[str, Any]) -> None:
         ("POST", "/calendars", "CalendarsFunction"),
     }
     assert declared == expected
-    assert len({(m, p.rstrip("/")) for m, p, _ in declared}) == 18
+    assert len({(m, p.rstrip("/")) for m, p, _ in declared}) == len(API)
     for route in routes(template):
         assert route.code_dir == REPO_ROOT / "functions" / route.function.removesuffix("Function").lower()
 
@@ -463,7 +516,7 @@ def test_event_file_is_a_payload_v2_event_of_the_template(path: Path, router: Ro
     assert event["version"] == "2.0"
     method = event["routeKey"].split(" ", 1)[0]
     group = path.stem.split("-", 1)[0]
-    assert group in ("calendars", "events", "admin")
+    assert group in FUNCTION_GROUPS
 
     context = event["requestContext"]
     assert context["routeKey"] == event["routeKey"]
@@ -496,9 +549,10 @@ def test_event_file_is_a_payload_v2_event_of_the_template(path: Path, router: Ro
     if "body" in event:
         assert headers["content-type"] == "application/json"
         assert headers["content-length"] == str(len(event["body"].encode()))
-        assert isinstance(json.loads(event["body"]), dict)
+        assert isinstance(json.loads(event["body"]), dict | list)
     else:
-        assert method in ("GET", "DELETE")
+        # Reads, deletes, and the bodiless PUT of a schedule association.
+        assert method in ("GET", "DELETE") or event["routeKey"].endswith("/associations/{calendarId}")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -677,4 +731,4 @@ def test_sample_events_run_on_their_handlers(aws: str, tenant: Any) -> None:
         event["headers"]["authorization"] = f"Bearer {token}"
         result = api.functions.invoke(by_route[event["routeKey"]], event)
         assert result["statusCode"] < 500, (path.name, result)
-        assert isinstance(json.loads(result["body"]), dict), path.name
+        assert isinstance(json.loads(result["body"]), dict | list), path.name

@@ -28,7 +28,11 @@ A slot ``[s, s + duration)`` is offered iff
 5. seats: a host's bookings *of this calendar* that start exactly at ``s`` take seats instead of
    blocking, and the host is free at ``s`` while fewer than ``seats`` are taken (GoHighLevel
    ``appoinmentPerSlot``; class bookings). With ``per_day_limit`` a host with that many bookings
-   of this calendar on the slot's local day is not free that day (``appoinmentPerDay``).
+   of this calendar on the slot's local day is not free that day (``appoinmentPerDay``);
+6. resources (rooms, equipments) the calendar is mapped to: for every :class:`ResourcePool`,
+   fewer than ``capacity`` of its bookings (padded like host busy time, from *every* calendar
+   mapped to it) overlap any instant of ``[s - pre_buffer, s + duration + post_buffer)``; a
+   pool of capacity 0 offers nothing. This rule is host-independent.
 
 Modes: ``SINGLE`` (the one host), ``ANY`` (round robin: at least one host free), ``ALL``
 (collective: every host free).
@@ -126,6 +130,19 @@ class HostBusy:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourcePool:
+    """A room or equipment the queried calendar is mapped to (rule 6 of the module doc).
+
+    ``capacity``: how many bookings it holds at once (0 = none). ``bookings``: every booking
+    occupying it, from any calendar, padded by its own buffers (like host busy time).
+    """
+
+    resource_id: str
+    capacity: int
+    bookings: Sequence[Interval] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AvailabilityQuery:
     """Everything the engine needs. Instants in epoch seconds UTC, inclusive bounds."""
 
@@ -137,6 +154,43 @@ class AvailabilityQuery:
     window_end: int
     earliest: int | None = None
     latest: int | None = None
+    resources: Sequence[ResourcePool] = ()
+
+
+_ALWAYS_FULL = BusyIndex([(-(2**62), 2**62)])
+"""Saturation of a pool that holds nothing: every slot overlaps it."""
+
+
+def saturated(pool: ResourcePool) -> list[Interval]:
+    """The instants at which ``pool`` has no unit left: sorted, disjoint half-open intervals where
+    at least ``capacity`` of its bookings overlap (a sweep over their ends; an interval ending at
+    ``t`` and one starting at ``t`` do not overlap). Everything when ``capacity <= 0``."""
+    if pool.capacity <= 0:
+        return [(-(2**62), 2**62)]
+    if len(pool.bookings) < pool.capacity:
+        return []
+    edges = sorted([(a, 1) for a, b in pool.bookings if b > a] + [(b, -1) for a, b in pool.bookings if b > a])
+    out: list[Interval] = []
+    count = 0
+    entered = 0
+    for t, delta in edges:  # at equal instants ends (-1) sort before starts (+1)
+        before = count
+        count += delta
+        if before < pool.capacity <= count:
+            entered = t
+        elif count < pool.capacity <= before and t > entered:
+            out.append((entered, t))
+    return out
+
+
+def _resource_index(query: AvailabilityQuery) -> BusyIndex | None:
+    """One index of the instants at which any of the query's resources is full (None: no
+    resources, so rule 6 costs nothing)."""
+    if not query.resources:
+        return None
+    if any(p.capacity <= 0 for p in query.resources):
+        return _ALWAYS_FULL
+    return BusyIndex(iv for pool in query.resources for iv in saturated(pool))
 
 
 def booking_window(
@@ -284,12 +338,17 @@ class _HostState:
         return True
 
 
-def _prepare(query: AvailabilityQuery) -> tuple[list[_HostState], dict[int, list[int]]]:
-    """Host states, and for each distinct opening-hours object the hosts that use it."""
+def _hours_key(hours: OpenHours) -> tuple[object, ...]:
+    """Equal opening hours give equal keys (members sharing a schedule share candidates)."""
+    return (hours.timezone.key, hours.weekly, tuple(sorted(hours.overrides.items())), hours.blocked_dates)
+
+
+def _prepare(query: AvailabilityQuery) -> tuple[list[_HostState], dict[tuple[object, ...], list[int]]]:
+    """Host states, and for each distinct set of opening hours the hosts that use it."""
     states = [_HostState(h, query.slot, (h.open_hours or query.open_hours).timezone) for h in query.hosts]
-    groups: dict[int, list[int]] = {}
+    groups: dict[tuple[object, ...], list[int]] = {}
     for i, h in enumerate(query.hosts):
-        groups.setdefault(id(h.open_hours or query.open_hours), []).append(i)
+        groups.setdefault(_hours_key(h.open_hours or query.open_hours), []).append(i)
     return states, groups
 
 
@@ -313,6 +372,7 @@ def compute_slots(query: AvailabilityQuery) -> list[int]:
     slot = query.slot
     pre, post, duration = slot.pre_buffer, slot.post_buffer, slot.duration
     states, groups = _prepare(query)
+    full = _resource_index(query)
 
     if len(groups) == 1:
         # Fast path: every host shares the calendar's hours, so candidates are computed once.
@@ -321,6 +381,8 @@ def compute_slots(query: AvailabilityQuery) -> list[int]:
         need_all = query.mode is not Mode.ANY
         for s in candidate_starts(hours, slot, lo, hi):
             a, b = s - pre, s + duration + post
+            if full is not None and full.overlaps(a, b):
+                continue
             if need_all:
                 if all(st.free(s, a, b, slot) for st in states):
                     out.append(s)
@@ -328,16 +390,24 @@ def compute_slots(query: AvailabilityQuery) -> list[int]:
                 out.append(s)
         return out
 
-    # Hosts with their own hours (per-member schedules): evaluate per group, then combine.
-    per_host: list[set[int]] = []
+    # Hosts with their own hours (per-member schedules): evaluate each group of hosts sharing the
+    # same hours (any / all of its members free), then combine the groups the same way.
+    per_group: list[set[int]] = []
     for members in groups.values():
         first = query.hosts[members[0]]
         hours = first.open_hours or query.open_hours
-        cands = candidate_starts(hours, slot, lo, hi)
-        for i in members:
-            st = states[i]
-            per_host.append({s for s in cands if st.free(s, s - pre, s + duration + post, slot)})
-    combined = set.union(*per_host) if query.mode is Mode.ANY else set.intersection(*per_host)
+        group_states = [states[i] for i in members]
+        test = any if query.mode is Mode.ANY else all
+        per_group.append(
+            {
+                s
+                for s in candidate_starts(hours, slot, lo, hi)
+                if test(st.free(s, s - pre, s + duration + post, slot) for st in group_states)
+            }
+        )
+    combined = set.union(*per_group) if query.mode is Mode.ANY else set.intersection(*per_group)
+    if full is not None:
+        combined = {s for s in combined if not full.overlaps(s - pre, s + duration + post)}
     return sorted(combined)
 
 
@@ -345,19 +415,23 @@ def free_hosts_at(query: AvailabilityQuery, start: int) -> list[str]:
     """Ids of the hosts (in query order) for whom ``start`` is an offered slot start.
 
     Used at booking time: the slot must be a candidate under the host's hours, inside notice and
-    horizon, and the host free for the padded slot. Mode is not applied here; callers decide
+    horizon, every mapped resource must have a unit left (none are free otherwise), and the
+    host free for the padded slot. Mode is not applied here; callers decide
     (round robin picks one of these, collective needs them all).
     """
     lo, hi = _bounds(query)
     if not lo <= start <= hi:
         return []
     slot = query.slot
+    full = _resource_index(query)
+    if full is not None and full.overlaps(start - slot.pre_buffer, start + slot.duration + slot.post_buffer):
+        return []  # a mapped room or equipment has no unit left (rule 6)
     states, _ = _prepare(query)
     free: list[str] = []
-    cache: dict[int, bool] = {}
+    cache: dict[tuple[object, ...], bool] = {}
     for host, st in zip(query.hosts, states, strict=True):
         hours = host.open_hours or query.open_hours
-        key = id(hours)
+        key = _hours_key(hours)
         if key not in cache:
             cache[key] = start in candidate_starts(hours, slot, start, start)
         if cache[key] and st.free(

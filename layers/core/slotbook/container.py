@@ -13,6 +13,11 @@ from functools import lru_cache
 
 import boto3
 
+from slotbook.services.groups import GroupService
+from slotbook.services.notes import NoteService
+from slotbook.services.notifications import NotificationService
+from slotbook.services.resources import ResourceService
+from slotbook.services.schedules import ScheduleService
 from slotbook.services.scheduling import SchedulingService
 from slotbook.services.tenancy import TenancyService
 from slotbook.settings import Settings, get_settings
@@ -25,6 +30,11 @@ class Services:
     store: DynamoStore
     tenancy: TenancyService
     scheduling: SchedulingService
+    groups: GroupService
+    notes: NoteService
+    notifications: NotificationService
+    resources: ResourceService
+    schedules: ScheduleService
 
 
 def system_clock() -> datetime:
@@ -45,11 +55,17 @@ def services() -> Services:
     """The process-wide services (validated settings, one table resource)."""
     settings = get_settings()
     store = DynamoStore(boto3.resource("dynamodb").meta.client, settings.table_name)
+    scheduling = SchedulingService(store, _now)
     return Services(
         settings=settings,
         store=store,
         tenancy=TenancyService(store, _now),
-        scheduling=SchedulingService(store, _now),
+        scheduling=scheduling,
+        groups=GroupService(store, _now),
+        notes=NoteService(store, scheduling, _now),
+        notifications=NotificationService(store, _now),
+        resources=ResourceService(store, _now),
+        schedules=ScheduleService(store, _now),
     )
 
 

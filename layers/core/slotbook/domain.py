@@ -188,6 +188,8 @@ class Event(DomainModel):
     collective booking). ``buffer_before``/``buffer_after`` (seconds) are the owning calendar's
     buffers when the appointment was booked or last rescheduled; block slots have none.
     A block slot belongs to a calendar (``calendar_id``) or a host (``assigned_user_id``).
+    ``resources`` are the ids of the rooms and equipments an appointment occupies (those its
+    calendar was mapped to when it was booked or last moved); each takes one unit of them.
     """
 
     id: str
@@ -196,6 +198,7 @@ class Event(DomainModel):
     calendar_id: str | None = None
     assigned_user_id: str | None = None
     hosts: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
     contact_id: str | None = None
     group_id: str | None = None
     title: str = ""
@@ -211,6 +214,22 @@ class Event(DomainModel):
     to_notify: bool = True
     created_at: datetime
     updated_at: datetime
+    # Recurring appointments (slotbook.recurrence). A series *master* has ``rrule`` (canonical
+    # RRULE line; ``start``/``end`` = its first occurrence) expanded in ``rrule_timezone``,
+    # ``exdates`` (original starts left out of the series) and ``detached`` (ids of instances
+    # stored as events of their own). An *instance* has ``master_id`` and ``original_start``
+    # (an expanded one also carries the master's rule; a detached one is stored, rule-less).
+    rrule: str | None = None
+    rrule_timezone: str | None = None
+    exdates: list[datetime] = Field(default_factory=list)
+    detached: list[str] = Field(default_factory=list)
+    master_id: str | None = None
+    original_start: datetime | None = None
+
+    @property
+    def is_series(self) -> bool:
+        """Whether this is the master of a recurring series."""
+        return self.rrule is not None and self.master_id is None
 
     @property
     def occupies_hosts(self) -> bool:
@@ -269,7 +288,9 @@ class AvailabilitySchedule(DomainModel):
 
     def open_hours(self) -> OpenHours:
         """Engine opening hours in the schedule's own zone: weekday rules give each weekday's
-        spans, date rules replace a date's spans (no spans = closed that date)."""
+        spans, date rules replace a date's spans (no spans = closed that date). Several rules
+        of one weekday or date add up; spans that touch or overlap merge into one (09:00-12:00
+        and 12:00-17:00 offer a slot across noon)."""
         weekly: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         dates: dict[date, list[tuple[int, int]]] = {}
         for rule in self.rules:
@@ -280,9 +301,20 @@ class AvailabilitySchedule(DomainModel):
                 dates.setdefault(rule.on, []).extend(spans)
         return OpenHours(
             timezone=zone(self.timezone),
-            weekly=tuple(tuple(sorted(day)) for day in weekly),
-            overrides={d: tuple(sorted(spans)) for d, spans in dates.items()},
+            weekly=tuple(_merged(day) for day in weekly),
+            overrides={d: _merged(spans) for d, spans in dates.items()},
         )
+
+
+def _merged(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted spans with touching or overlapping ones joined (empty spans dropped)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(s for s in spans if s[0] < s[1]):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return tuple(out)
 
 
 class ResourceType(StrEnum):
@@ -317,3 +349,85 @@ class Resource(DomainModel):
         if self.resource_type is ResourceType.ROOMS:
             return max(0, self.capacity)
         return max(0, self.quantity - self.out_of_service)
+
+
+class Note(DomainModel):
+    """A note on an appointment (reference/seeds/003, appointment notes). ``contact_id`` is the
+    appointment's contact; ``user_id`` the user the client last named; ``created_by`` the user
+    who created it (when named)."""
+
+    id: str
+    location_id: str
+    appointment_id: str
+    body: str
+    user_id: str | None = None
+    created_by: str | None = None
+    contact_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotificationReceiver(StrEnum):
+    CONTACT = "contact"
+    GUEST = "guest"
+    ASSIGNED_USER = "assignedUser"
+    EMAILS = "emails"
+    PHONE_NUMBERS = "phoneNumbers"
+    BUSINESS = "business"
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    IN_APP = "inApp"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class NotificationType(StrEnum):
+    BOOKED = "booked"
+    CONFIRMATION = "confirmation"
+    CANCELLATION = "cancellation"
+    REMINDER = "reminder"
+    FOLLOWUP = "followup"
+    RESCHEDULE = "reschedule"
+
+
+class NotificationOffset(DomainModel):
+    """How long before (reminder) or after (follow-up) an appointment a message goes out:
+    ``value`` whole ``unit`` (``mins|hours|days``)."""
+
+    value: int
+    unit: str
+
+    def seconds(self) -> int:
+        return unit_seconds(self.value, self.unit)
+
+
+class NotificationSetting(DomainModel):
+    """One notification setting of a calendar: who (``receiver_type`` plus the additional
+    addresses, numbers or users) is told what (``notification_type``) over which ``channel``,
+    with which template or subject/body. Reminders carry ``before`` offsets, follow-ups
+    ``after`` offsets. ``deleted`` is a soft delete; delivery reads only active, non-deleted
+    settings (reference/seeds/003, calendar notifications)."""
+
+    id: str
+    location_id: str
+    calendar_id: str
+    receiver_type: NotificationReceiver
+    channel: NotificationChannel
+    notification_type: NotificationType
+    is_active: bool = True
+    deleted: bool = False
+    template_id: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    before: list[NotificationOffset] = Field(default_factory=list)
+    after: list[NotificationOffset] = Field(default_factory=list)
+    additional_emails: list[str] = Field(default_factory=list)
+    additional_phones: list[str] = Field(default_factory=list)
+    selected_users: list[str] = Field(default_factory=list)
+    from_address: str | None = None
+    from_name: str | None = None
+    from_number: str | None = None
+    created_at: datetime
+    updated_at: datetime

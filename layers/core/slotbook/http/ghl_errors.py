@@ -80,7 +80,11 @@ def validation_response(exc: RequestValidationError) -> Response:
         )
     messages = []
     for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        # Drop only the leading source ("body", "query", ...): a field may itself be named "body".
+        parts = list(e.get("loc", ()))
+        if parts and parts[0] in ("body", "query", "path", "header"):
+            parts = parts[1:]
+        loc = [str(p) for p in parts]
         field = ".".join(loc)
         msg = e.get("msg", "is invalid")
         messages.append(f"{field} {msg}" if field else msg)

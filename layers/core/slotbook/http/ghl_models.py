@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from slotbook import recurrence
 from slotbook.domain import (
     Amount,
     AppointmentStatus,
@@ -486,9 +487,10 @@ def appointment_dto(event: Event, tz: ZoneInfo) -> dict[str, Any]:
         "appointmentStatus": event.status.value if event.status else "confirmed",
         "assignedUserId": event.assigned_user_id or "",
         "address": event.address or "",
-        "isRecurring": False,
+        "isRecurring": _is_recurring(event),
         "dateAdded": iso_local(event.created_at, tz),
         "dateUpdated": iso_local(event.updated_at, tz),
+        **({"rrule": recurrence.with_exdates(event.rrule, event.exdates)} if event.rrule else {}),
     }
 
 
@@ -505,7 +507,7 @@ def event_dto(event: Event, tz: ZoneInfo) -> dict[str, Any]:
         "appointmentStatus": event.status.value if event.status else "",
         "assignedUserId": event.assigned_user_id or "",
         "users": list(event.hosts),
-        "isRecurring": False,
+        "isRecurring": _is_recurring(event),
         "deleted": False,
         "startTime": iso_local(event.start, tz),
         "endTime": iso_local(event.end, tz),
@@ -517,7 +519,18 @@ def event_dto(event: Event, tz: ZoneInfo) -> dict[str, Any]:
         out["address"] = event.address
     if event.description:
         out["description"] = event.description
+    if event.resources:
+        out["assignedResources"] = list(event.resources)  # rooms and equipments it occupies
+    if event.rrule:
+        out["rrule"] = recurrence.with_exdates(event.rrule, event.exdates)
+    if event.master_id:
+        out["masterEventId"] = event.master_id
     return out
+
+
+def _is_recurring(event: Event) -> bool:
+    """A series master, one of its expanded occurrences, or a detached occurrence."""
+    return event.rrule is not None or event.master_id is not None
 
 
 def block_slot_dto(event: Event, tz: ZoneInfo) -> dict[str, Any]:

@@ -19,14 +19,17 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from slotbook import recurrence
 from slotbook.availability import (
     AvailabilityQuery,
     HostBusy,
     Mode,
+    ResourcePool,
     SlotSpec,
     booking_window,
     compute_slots,
@@ -52,7 +55,8 @@ from slotbook.errors import (
 )
 from slotbook.ids import new_id
 from slotbook.observability import MetricUnit, logger, metrics
-from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, CalendarState, DynamoStore
+from slotbook.store.dynamo import MAX_BUFFER, MAX_EVENT_SPAN, CalendarState, DynamoStore, TimelineEntry
+from slotbook.store.series import HostSeries
 from slotbook.timeutil import zone
 
 MAX_RANGE = timedelta(days=31)
@@ -95,6 +99,9 @@ class AppointmentInput:
     to_notify: bool | None = None
     ignore_free_slot_validation: bool = False
     ignore_date_range: bool = False
+    rrule: str | None = None
+    """RFC 5545 rule making the appointment a recurring series (only with
+    ``ignore_free_slot_validation``; see the recurring section of :class:`SchedulingService`)."""
 
 
 @dataclass
@@ -113,12 +120,29 @@ class BookingPlan:
     """Everything a booking decided from its reads; :meth:`SchedulingService.commit` writes it.
 
     ``versions`` are the host versions read *before* busy time was read: the commit succeeds
-    only if none of them moved (the optimistic lock of invariant 1).
+    only if none of them moved (the optimistic lock of invariant 1). ``resource_versions``
+    likewise for the rooms and equipments the event occupies (their capacity).
     """
 
     event: Event
     versions: dict[str, int]
     previous: Event | None = None
+    resource_versions: dict[str, int] = field(default_factory=dict)
+    series: SeriesChange | None = None
+    """Set when the plan writes a recurring series master (see :class:`SeriesChange`)."""
+    active_group: str | None = None
+    """The calendar's group, which must still be enabled when the booking commits (a booking
+    racing "disable group" re-checks and is refused)."""
+
+
+@dataclass
+class SeriesChange:
+    """A recurring series write: the master's new state (``None`` deletes ``previous``), the
+    stored state it replaces (``None`` creates), and new detached instances written with it."""
+
+    master: Event | None
+    previous: Event | None
+    instances: list[Event] = field(default_factory=list)
 
 
 class SchedulingService:
@@ -140,6 +164,7 @@ class SchedulingService:
         _validate_calendar(calendar)
         if self._store.get_location(calendar.location_id) is None:
             raise NotFound("Location", calendar.location_id)
+        self._check_group(calendar)
         self._store.put_calendar(calendar)
         return calendar
 
@@ -179,12 +204,19 @@ class SchedulingService:
                 }
             )
             _validate_calendar(updated)
+            if updated.group_id != current.group_id:
+                self._check_group(updated)
             try:
                 self._store.put_calendar(updated, previous=current)
             except ConcurrentUpdate:
                 continue
             return updated
         raise ConcurrentUpdate("The calendar is being changed by other requests; please retry.")
+
+    def _check_group(self, calendar: Calendar) -> None:
+        """A calendar's ``groupId`` must name a group of its location (InvalidRequest, 400)."""
+        if calendar.group_id and self._store.get_group(calendar.location_id, calendar.group_id) is None:
+            raise InvalidRequest(f"Group {calendar.group_id} does not exist in this location")
 
     def delete_calendar(self, location_id: str, calendar_id: str) -> None:
         self._store.delete_calendar(location_id, calendar_id)
@@ -253,6 +285,7 @@ class SchedulingService:
         if missing:
             raise ValidationFailed([f"{name} should not be empty" for name in missing])
         assert data.calendar_id is not None and data.start is not None
+        _require_waiver_for_rrule(data)
         location, state = self._load(location_id, data.calendar_id)
         calendar = state.calendar
         now = self._clock()
@@ -277,13 +310,20 @@ class SchedulingService:
             created_at=now,
             updated_at=now,
         )
-        return self._plan(location, state, event, data, previous=None)
+        return self._series_for_create(location, state, self._plan(location, state, event, data, None), data)
 
     def prepare_update(self, location_id: str, event_id: str, data: AppointmentInput) -> BookingPlan:
         """Read phase of an appointment change. No writes."""
         previous = self._store.get_event(location_id, event_id, consistent=True)
+        recurring = self._prepare_recurring_update(location_id, event_id, previous, data)
+        if recurring is not None:
+            return recurring
         if previous is None or previous.kind is not EventKind.APPOINTMENT:
             raise NotFound("Appointment", event_id)
+        return self._update_plan(location_id, previous, data)
+
+    def _update_plan(self, location_id: str, previous: Event, data: AppointmentInput) -> BookingPlan:
+        """The change of appointment ``previous`` that ``data`` asks for (read phase)."""
         calendar_id = data.calendar_id or previous.calendar_id
         assert calendar_id is not None
         location, state = self._store.get_location_and_calendar(location_id, calendar_id)
@@ -353,8 +393,17 @@ class SchedulingService:
 
     def commit(self, plan: BookingPlan) -> Event:
         """Write phase: store the planned event. Raises BookingConflict if the plan went stale."""
+        if plan.series is not None:
+            return self._commit_series(plan)
         if plan.versions:
-            self._store.save_booking(plan.event, plan.versions, plan.previous, now=self._clock())
+            self._store.save_booking(
+                plan.event,
+                plan.versions,
+                plan.previous,
+                now=self._clock(),
+                resource_versions=plan.resource_versions,
+                active_group=plan.active_group,
+            )
             metrics.add_metric(
                 name="BookingsCreated" if plan.previous is None else "BookingsRescheduled",
                 unit=MetricUnit.Count,
@@ -374,6 +423,8 @@ class SchedulingService:
 
     def get_event(self, location_id: str, event_id: str, kind: EventKind | None = None) -> Event:
         event = self._store.get_event(location_id, event_id)
+        if event is None and kind in (None, EventKind.APPOINTMENT):
+            event = self._expanded_instance(location_id, event_id)
         if event is None or (kind is not None and event.kind is not kind):
             raise NotFound("Event", event_id)
         return event
@@ -381,8 +432,9 @@ class SchedulingService:
     def delete_event(self, location_id: str, event_id: str) -> None:
         """Delete an appointment or block slot; its time is free at once."""
         event = self._store.get_event(location_id, event_id, consistent=True)
-        if event is None:
-            raise NotFound("Event", event_id)
+        if event is None or event.is_series:
+            self._delete_recurring(location_id, event_id, event)  # an instance or a whole series
+            return
         calendar_exists = True
         if event.kind is EventKind.BLOCK and event.calendar_id and not event.hosts:
             calendar_exists = self._store.get_calendar(location_id, event.calendar_id) is not None
@@ -483,7 +535,301 @@ class SchedulingService:
             hosted = self._store.host_events(location_id, user_id, start, end, kind)
             scoped = bool(calendar_id or group_id)  # then userId narrows those calendars' events
             found = {e.id: e for e in hosted if not scoped or e.id in found}
+        if kind is EventKind.APPOINTMENT:
+            recurring = self._series_instances(location_id, start, end, calendar_ids, user_id)
+            found.update((e.id, e) for e in recurring)
         return sorted(found.values(), key=lambda e: (e.start, e.id))
+
+    # -- recurring appointments ---------------------------------------------------------------
+    # Rules in slotbook.recurrence, storage in slotbook.store.series (patterns 23-24).
+    # * ``rrule`` on create/update makes the appointment a series, only with
+    #   ignoreFreeSlotValidation (reference: "The rrule only be applied if ignoreFreeSlotValidation
+    #   is true"; 422 otherwise). The master id edits or deletes the whole series (deleting it also
+    #   deletes its detached instances); an instance id ``<master>_<startMs>_<durationS>`` reads,
+    #   edits (detaches: it becomes an appointment of its own) or deletes that one occurrence.
+    # * Every live occurrence is busy time of the series' hosts in every calendar, padded by the
+    #   buffers it was booked with; in its own calendar it counts as a booking (seats).
+    # * Calendars with ``enableRecurring`` book a checked booking as a series of
+    #   ``recurring.count`` occurrences at ``recurring.freq`` (:meth:`_book_recurring`).
+
+    def _series_for_create(
+        self, location: Location, state: CalendarState, plan: BookingPlan, data: AppointmentInput
+    ) -> BookingPlan:
+        """A planned new booking, turned into a series when ``data.rrule`` asks for one or the
+        calendar books recurring appointments; unchanged otherwise."""
+        if data.rrule is not None:
+            master = _as_master(location.timezone, plan.event, data.rrule)
+            return replace(plan, event=master, series=SeriesChange(master, None))
+        setting = _recurring_setting(state.calendar)
+        if setting is None or data.ignore_free_slot_validation:
+            return plan
+        return self._book_recurring(location, state, plan, *setting)
+
+    def _book_recurring(
+        self,
+        location: Location,
+        state: CalendarState,
+        plan: BookingPlan,
+        freq: str,
+        count: int,
+        option: str,
+        overlap_status: AppointmentStatus,
+    ) -> BookingPlan:
+        """``enableRecurring``: ``plan`` checked the first occurrence (400 when taken); every later
+        one is checked here for the same host(s), from reads made after the versions the plan
+        holds, so the whole series commits in one transaction or not at all. A taken occurrence:
+        ``skip`` leaves it out; ``continue`` books it anyway with ``overlap_status``;
+        ``book_next`` moves it to the next offered slot after it that ends before the following
+        occurrence (left out when there is none). Minimum notice and horizon apply to the first
+        occurrence only."""
+        first = plan.event
+        duration = _seconds(first.end - first.start)
+        tz = location.timezone
+        # One more than booked: the occurrence after the last bounds its book_next search.
+        starts = recurrence.first(recurrence.simple_rule(freq, count + 1), first.start, tz, count + 1)
+        later, bound = starts[1:count], starts[count] if len(starts) > count else None
+        if not later:
+            return plan
+        master = first.model_copy(update={"rrule": recurrence.simple_rule(freq, count), "rrule_timezone": tz})
+        hosts = master.hosts
+        query = self._availability(
+            location, state, hosts, later[0], bound or later[-1], ignore_date_range=True, duration=duration
+        )
+        exdates: list[datetime] = []
+        instances: list[Event] = []
+        for occ, following in zip(later, [*later[1:], bound], strict=True):
+            if set(hosts) <= set(free_hosts_at(query, int(occ.timestamp()))):
+                continue
+            if option == "continue" and overlap_status is master.status:
+                continue  # booked anyway, as it is
+            exdates.append(occ)
+            if option == "continue":
+                instances.append(_detached(master, occ, status=overlap_status))
+            elif option == "book_next":
+                slot = _next_slot(query, occ, following, duration)
+                if slot is not None:
+                    instances.append(_detached(master, occ, start=slot))
+        master = master.model_copy(update={"exdates": exdates, "detached": [i.id for i in instances]})
+        return replace(plan, event=master, series=SeriesChange(master, None, instances))
+
+    def _prepare_recurring_update(
+        self, location_id: str, event_id: str, previous: Event | None, data: AppointmentInput
+    ) -> BookingPlan | None:
+        """The plan of an update that concerns recurrence (an instance id, a master, or an
+        ``rrule``), or ``None`` for an ordinary appointment change."""
+        _require_waiver_for_rrule(data)
+        if previous is None:
+            parsed = recurrence.parse_instance_id(event_id)
+            return None if parsed is None else self._plan_detach(location_id, event_id, *parsed, data)
+        if previous.kind is not EventKind.APPOINTMENT:
+            return None
+        if previous.master_id is not None and data.rrule is not None:
+            raise ValidationFailed(
+                ["an occurrence of a recurring series cannot recur itself; edit the series (masterEventId)"]
+            )
+        if previous.is_series or data.rrule is not None:
+            return self._plan_series_edit(location_id, previous, data)
+        return None
+
+    def _plan_detach(
+        self,
+        location_id: str,
+        instance_id: str,
+        master_id: str,
+        original: datetime,
+        duration: int,
+        data: AppointmentInput,
+    ) -> BookingPlan:
+        """Edit one occurrence: it becomes an appointment of its own (id = the instance id; a new
+        time or host is checked as any reschedule, not counting the occurrence itself) and
+        leaves the series, in one transaction."""
+        master = self._live_master(location_id, instance_id, master_id, original, duration)
+        _check_exceptions(master)
+        if data.rrule is not None:
+            raise ValidationFailed(
+                ["an occurrence of a recurring series cannot recur itself; edit the series (masterEventId)"]
+            )
+        series_versions, _ = self._store.host_versions(location_id, master.hosts)
+        series_resources = self._store.resource_versions(location_id, master.resources)
+        plan = self._update_plan(location_id, _detached(master, original), data)
+        instance = plan.event
+        changed = master.model_copy(
+            update={"exdates": [*master.exdates, original], "detached": [*master.detached, instance.id]}
+        )
+        return BookingPlan(
+            event=instance,
+            versions={**series_versions, **plan.versions},
+            resource_versions={**series_resources, **plan.resource_versions},
+            series=SeriesChange(changed, master, [instance]),
+        )
+
+    def _plan_series_edit(self, location_id: str, previous: Event, data: AppointmentInput) -> BookingPlan:
+        """Edit a whole series (or make an appointment one, with ``rrule``). Fields that do not
+        touch time apply to every non-detached occurrence; a new time, calendar, host or rule
+        needs ignoreFreeSlotValidation (the occurrences are not re-checked one by one) and
+        shifts the excluded occurrences with the series."""
+        forced = replace(data, ignore_free_slot_validation=True)
+        event = self._update_plan(location_id, previous, forced).event
+        moved = (
+            (event.start, event.end, event.calendar_id, sorted(event.hosts))
+            != (previous.start, previous.end, previous.calendar_id, sorted(previous.hosts))
+            or data.rrule is not None
+            or (event.occupies_hosts and not previous.occupies_hosts)
+        )
+        if moved and not data.ignore_free_slot_validation:
+            raise ValidationFailed(
+                [
+                    "changing the time, calendar, host, status or rule of a recurring series requires "
+                    "ignoreFreeSlotValidation: true"
+                ]
+            )
+        if data.rrule is not None:
+            tz = previous.rrule_timezone
+            if tz is None:
+                location = self._store.get_location(location_id)
+                if location is None:
+                    raise NotFound("Location", location_id)
+                tz = location.timezone
+            master = _as_master(tz, event, data.rrule, previous.exdates if previous.is_series else [])
+        else:
+            assert previous.rrule is not None and previous.rrule_timezone is not None
+            tz = previous.rrule_timezone
+            recurrence.parse(previous.rrule, event.start, _seconds(event.end - event.start), zone(tz))
+            master = event.model_copy(
+                update={"exdates": _shifted(previous.exdates, previous.start, event.start, zone(tz))}
+            )
+        versions, _ = self._store.host_versions(location_id, [*previous.hosts, *master.hosts])
+        resources = self._store.resource_versions(location_id, [*previous.resources, *master.resources])
+        return BookingPlan(
+            event=master,
+            versions=versions,
+            resource_versions=resources,
+            series=SeriesChange(master, previous),
+        )
+
+    def _delete_recurring(self, location_id: str, event_id: str, master: Event | None) -> None:
+        """Delete a whole series (``master``) or one occurrence (``event_id`` an instance id).
+        NotFound for anything else."""
+        if master is not None:
+            self._with_retries(lambda: self._plan_series_delete(location_id, master.id))
+            return
+        parsed = recurrence.parse_instance_id(event_id)
+        if parsed is None:
+            raise NotFound("Event", event_id)
+
+        def plan() -> BookingPlan:
+            current = self._live_master(location_id, event_id, *parsed)
+            _check_exceptions(current)
+            changed = current.model_copy(update={"exdates": [*current.exdates, parsed[1]]})
+            versions, _ = self._store.host_versions(location_id, current.hosts)
+            return BookingPlan(
+                event=changed,
+                versions=versions,
+                resource_versions=self._store.resource_versions(location_id, current.resources),
+                series=SeriesChange(changed, current),
+            )
+
+        self._with_retries(plan)
+
+    def _plan_series_delete(self, location_id: str, master_id: str) -> BookingPlan:
+        """Delete the series' detached instances (idempotent, so a retry redoes it), then plan
+        the master's deletion with its hosts' series attributes."""
+        master = self._store.get_event(location_id, master_id, consistent=True)
+        if master is None or not master.is_series:
+            raise NotFound("Event", master_id)
+        for instance in self._store.get_events(location_id, master.detached):
+            if instance.master_id == master.id:
+                with suppress(NotFound):  # deleted meanwhile
+                    self._store.delete_event(instance)
+        versions, _ = self._store.host_versions(location_id, master.hosts)
+        return BookingPlan(
+            event=master,
+            versions=versions,
+            resource_versions=self._store.resource_versions(location_id, master.resources),
+            series=SeriesChange(None, master),
+        )
+
+    def _commit_series(self, plan: BookingPlan) -> Event:
+        """Write phase of a series change (one transaction; BookingConflict if it went stale)."""
+        change = plan.series
+        assert change is not None
+        master = change.master
+        last_end = None
+        if master is not None:
+            assert master.rrule is not None
+            duration = _seconds(master.end - master.start)
+            zone_name = master.rrule_timezone or "UTC"
+            last_end = recurrence.last_end(master.rrule, master.start, zone_name, duration)
+        self._store.save_series(
+            master,
+            change.previous,
+            plan.versions,
+            last_end=last_end,
+            instances=change.instances,
+            resource_versions=plan.resource_versions,
+            now=self._clock(),
+        )
+        subject = master or change.previous
+        assert subject is not None
+        logger.info(
+            "recurring series written" if master is not None else "recurring series deleted",
+            extra={"event_id": subject.id, "calendar_id": subject.calendar_id, "hosts": subject.hosts},
+        )
+        return plan.event
+
+    def _live_master(
+        self, location_id: str, instance_id: str, master_id: str, original: datetime, duration: int
+    ) -> Event:
+        """The master of a live (not excluded, not detached) occurrence; NotFound otherwise."""
+        master = self._store.get_event(location_id, master_id, consistent=True)
+        if master is None or not _is_live(master, original, duration):
+            raise NotFound("Appointment", instance_id)
+        return master
+
+    def _expanded_instance(self, location_id: str, event_id: str) -> Event | None:
+        """The occurrence an instance id names, expanded from its master (None if there is none)."""
+        parsed = recurrence.parse_instance_id(event_id)
+        if parsed is None:
+            return None
+        master_id, original, duration = parsed
+        master = self._store.get_event(location_id, master_id)
+        if master is None or not _is_live(master, original, duration):
+            return None
+        return _instance(master, original)
+
+    def _series_entries(
+        self, location_id: str, hosts: list[str], resources: list[str], lo: datetime, hi: datetime
+    ) -> tuple[dict[str, list[TimelineEntry]], dict[str, list[TimelineEntry]]]:
+        """Busy entries of the recurring occurrences occupying ``hosts`` and ``resources`` that
+        may overlap ``[lo, hi]`` with their buffers, shaped like timeline entries (entry id =
+        instance id): ``(host → entries, resource → entries)``, from one BatchGetItem."""
+        by_host, by_resource = self._store.occupying_series(location_id, hosts, resources)
+        return _expand_entries(by_host, lo, hi), _expand_entries(by_resource, lo, hi)
+
+    def _series_instances(
+        self, location_id: str, lo: datetime, hi: datetime, calendar_ids: list[str], user_id: str | None
+    ) -> list[Event]:
+        """Expanded occurrences overlapping ``[lo, hi)`` of the calendars' series (pattern 23;
+        only those ``user_id`` hosts when given) or, for a user alone, of the series occupying
+        that user (pattern 24)."""
+        masters: dict[str, Event] = {}
+        if calendar_ids:
+            for cid in calendar_ids:
+                masters.update((m.id, m) for m in self._store.calendar_series(location_id, cid, lo, hi))
+            if user_id:
+                masters = {i: m for i, m in masters.items() if user_id in m.hosts}
+        elif user_id:
+            ids = [s.master_id for s in self._store.host_series(location_id, [user_id]).get(user_id, [])]
+            masters = {m.id: m for m in self._store.get_events(location_id, ids) if m.is_series}
+        out: list[Event] = []
+        for m in masters.values():
+            assert m.rrule is not None
+            duration = _seconds(m.end - m.start)
+            since = lo - timedelta(seconds=duration - 1)
+            zone_name = m.rrule_timezone or "UTC"
+            for occ in recurrence.occurrences(m.rrule, m.start, zone_name, since, hi, m.exdates):
+                out.append(_instance(m, occ))
+        return out
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -566,11 +912,13 @@ class SchedulingService:
         lo_ts, hi_ts = int(read_lo.timestamp()), int(read_hi.timestamp())
         blocks = [b for b in calendar_blocks if b[0] < hi_ts and b[1] > lo_ts]
         host_busy = []
+        # Recurring series occupying the hosts and the calendar's rooms/equipments (one read).
+        series, taken = self._series_entries(location.id, hosts, list(state.resources), read_lo, read_hi)
         for host in hosts:
             busy = list(blocks)
             bookings: list[tuple[int, int]] = []
             starts: list[int] = []
-            for e in self._store.host_busy(location.id, host, read_lo, read_hi):
+            for e in [*self._store.host_busy(location.id, host, read_lo, read_hi), *series.get(host, ())]:
                 if not e.busy or e.event_id == exclude_event:
                     continue
                 padded = (e.start - e.buffer_before, e.end + e.buffer_after)
@@ -594,6 +942,24 @@ class SchedulingService:
             if state.calendar_schedule is not None
             else calendar.open_hours(location.timezone)
         )
+        # Rooms and equipments: every booking occupying them, from any calendar (one Query each).
+        pools = [
+            ResourcePool(
+                resource_id=rid,
+                capacity=units,
+                bookings=[
+                    (e.start - e.buffer_before, e.end + e.buffer_after)
+                    for e in [
+                        *self._store.resource_busy(location.id, rid, read_lo, read_hi),
+                        *taken.get(rid, ()),
+                    ]
+                    if e.busy and e.event_id != exclude_event
+                ]
+                if units > 0
+                else [],
+            )
+            for rid, units in state.resources.items()
+        ]
         return AvailabilityQuery(
             open_hours=base_hours,
             slot=slot,
@@ -603,6 +969,7 @@ class SchedulingService:
             window_end=int(end.timestamp()),
             earliest=earliest,
             latest=latest,
+            resources=pools,
         )
 
     def _plan(
@@ -636,6 +1003,9 @@ class SchedulingService:
 
         # Versions first, busy time second: any booking committed after this read moves a version.
         versions, last_booked = self._store.host_versions(location.id, candidates, calendar.id)
+        resource_versions = (
+            self._store.resource_versions(location.id, state.resources) if state.resources else {}
+        )
         if data.ignore_free_slot_validation:
             free = list(candidates)
         else:
@@ -660,8 +1030,17 @@ class SchedulingService:
                 raise SlotUnavailable("The slot you have selected is no longer available.")
             assigned = self._pick(calendar, free, last_booked, location.id, prefer=prefer)
             hosts = [assigned]
-        event = event.model_copy(update={"assigned_user_id": assigned, "hosts": hosts})
-        return BookingPlan(event=event, versions={h: versions[h] for h in hosts}, previous=previous)
+        event = event.model_copy(
+            update={"assigned_user_id": assigned, "hosts": hosts, "resources": list(state.resources)}
+        )
+        return BookingPlan(
+            event=event,
+            versions={h: versions[h] for h in hosts},
+            previous=previous,
+            resource_versions=resource_versions,
+            # New bookings only: a reschedule's transaction is already at the 100-item bound.
+            active_group=None if data.ignore_free_slot_validation or previous else calendar.group_id,
+        )
 
     def _pick(
         self,
@@ -774,3 +1153,159 @@ def _validate_calendar(calendar: Calendar) -> None:
                 errors.append("availabilities: closing time must be after opening time")
     if errors:
         raise ValidationFailed(errors)
+
+
+# -- recurring appointments: helpers ---------------------------------------------------------
+
+MAX_SERIES_EXCEPTIONS = 500
+"""Occurrences one series may have edited (detached) or deleted: they travel, as excluded
+starts, on the master and on each host's VERSION item."""
+
+
+def _seconds(delta: timedelta) -> int:
+    return int(delta.total_seconds())
+
+
+def _require_waiver_for_rrule(data: AppointmentInput) -> None:
+    """GoHighLevel: "The rrule only be applied if ignoreFreeSlotValidation is true" — without
+    that flag the rule is not applied: the request books (or edits) one ordinary appointment,
+    whose response says ``isRecurring: false``."""
+    if data.rrule is not None and not data.ignore_free_slot_validation:
+        data.rrule = None
+
+
+def _recurring_setting(calendar: Calendar) -> tuple[str, int, str, AppointmentStatus] | None:
+    """``(freq, count, bookingOption, bookingOverlapDefaultStatus)`` of a calendar that books
+    recurring appointments (``enableRecurring`` with a ``recurring`` freq and a count of at least
+    2), else ``None``. Defaults: bookingOption ``skip``, overlap status ``confirmed``."""
+    if not calendar.attributes.get("enableRecurring"):
+        return None
+    setting = calendar.attributes.get("recurring") or {}
+    freq, count = setting.get("freq"), setting.get("count")
+    if freq not in ("DAILY", "WEEKLY", "MONTHLY") or not isinstance(count, int | float) or count < 2:
+        return None
+    status = AppointmentStatus(setting.get("bookingOverlapDefaultStatus") or "confirmed")
+    return freq, min(int(count), 24), setting.get("bookingOption") or "skip", status
+
+
+def _as_master(tz: str, event: Event, text: str, exdates: list[datetime] | None = None) -> Event:
+    """``event`` as the master of the series ``text`` describes (validated; 422 otherwise),
+    expanded in ``tz``."""
+    rule, listed = recurrence.parse(text, event.start, _seconds(event.end - event.start), zone(tz))
+    excluded = sorted({*(exdates or []), *listed})
+    if len(excluded) > MAX_SERIES_EXCEPTIONS:
+        raise ValidationFailed([f"a series can exclude at most {MAX_SERIES_EXCEPTIONS} occurrences"])
+    return event.model_copy(
+        update={"rrule": rule, "rrule_timezone": tz, "exdates": excluded, "master_id": None}
+    )
+
+
+def _check_exceptions(master: Event) -> None:
+    if len(master.exdates) >= MAX_SERIES_EXCEPTIONS:
+        raise ValidationFailed(
+            [f"a recurring series can have at most {MAX_SERIES_EXCEPTIONS} edited or deleted occurrences"]
+        )
+
+
+def _is_live(master: Event, original: datetime, duration: int) -> bool:
+    """Whether ``original`` starts a live occurrence of series ``master`` lasting ``duration``."""
+    if not master.is_series or master.rrule is None or _seconds(master.end - master.start) != duration:
+        return False
+    zone_name = master.rrule_timezone or "UTC"
+    return recurrence.is_occurrence(master.rrule, master.start, zone_name, original, master.exdates)
+
+
+def _instance(master: Event, occ: datetime) -> Event:
+    """The occurrence of ``master`` originally at ``occ``, expanded (it carries the rule)."""
+    duration = master.end - master.start
+    return master.model_copy(
+        update={
+            "id": recurrence.instance_id(master.id, occ, _seconds(duration)),
+            "start": occ,
+            "end": occ + duration,
+            "detached": [],
+            "master_id": master.id,
+            "original_start": occ,
+        }
+    )
+
+
+def _detached(
+    master: Event, occ: datetime, start: datetime | None = None, status: AppointmentStatus | None = None
+) -> Event:
+    """The occurrence originally at ``occ`` as an appointment of its own (no rule), at ``start``
+    (default: where it was) with ``status`` (default: the series')."""
+    begin = start or occ
+    return _instance(master, occ).model_copy(
+        update={
+            "start": begin,
+            "end": begin + (master.end - master.start),
+            "status": status or master.status,
+            "rrule": None,
+            "rrule_timezone": None,
+            "exdates": [],
+        }
+    )
+
+
+def _next_slot(
+    query: AvailabilityQuery, occ: datetime, following: datetime | None, duration: int
+) -> datetime | None:
+    """``book_next``: the first offered slot after ``occ`` that ends, with its buffers, before
+    the following occurrence (``query`` read busy time up to it); none without one."""
+    if following is None:
+        return None
+    lo = int(occ.timestamp()) + 1
+    hi = int(following.timestamp()) - duration - query.slot.pre_buffer - query.slot.post_buffer
+    if hi < lo:
+        return None
+    found = compute_slots(replace(query, window_start=lo, window_end=hi))
+    return datetime.fromtimestamp(found[0], UTC) if found else None
+
+
+def _shifted(
+    exdates: list[datetime], old_start: datetime, new_start: datetime, tz: ZoneInfo
+) -> list[datetime]:
+    """Excluded starts moved with their series: by the same local wall-clock difference."""
+    delta = new_start.astimezone(tz).replace(tzinfo=None) - old_start.astimezone(tz).replace(tzinfo=None)
+    if not delta:
+        return list(exdates)
+    return [
+        (d.astimezone(tz).replace(tzinfo=None) + delta).replace(tzinfo=tz).astimezone(UTC) for d in exdates
+    ]
+
+
+def _expand_entries(
+    series_by_owner: dict[str, list[HostSeries]], lo: datetime, hi: datetime
+) -> dict[str, list[TimelineEntry]]:
+    """Timeline-like busy entries (id = instance id) of the live occurrences of each owner's
+    busy series that may overlap ``[lo, hi]``, their buffers included."""
+    out: dict[str, list[TimelineEntry]] = {}
+    for owner, series in series_by_owner.items():
+        entries = out.setdefault(owner, [])
+        for s in series:
+            if not s.busy:
+                continue
+            found = recurrence.occurrences(
+                s.rule,
+                datetime.fromtimestamp(s.start, UTC),
+                s.timezone,
+                lo - timedelta(seconds=s.duration + s.buffer_after),
+                hi + timedelta(seconds=s.buffer_before + 1),
+                [datetime.fromtimestamp(x, UTC) for x in s.exdates],
+            )
+            for occ in found:
+                ts = int(occ.timestamp())
+                entries.append(
+                    TimelineEntry(
+                        event_id=recurrence.instance_id(s.master_id, occ, s.duration),
+                        kind=EventKind.APPOINTMENT,
+                        calendar_id=s.calendar_id,
+                        start=ts,
+                        end=ts + s.duration,
+                        buffer_before=s.buffer_before,
+                        buffer_after=s.buffer_after,
+                        busy=True,
+                    )
+                )
+    return out

@@ -23,24 +23,32 @@ Access patterns (written before the code; keys are built only in :mod:`slotbook.
 13  groups of a location                        PK=LOC#<loc>, SK begins_with GRP#                    table
 14  group slug taken? (unique per location)     PK=LOC#<loc>, SK=GRPSLUG#<slug>                      table
 15  availability schedule by id                 PK=LOC#<loc>, SK=SCHED#<schedule>                    table
-16  a user's schedules                          GSI1PK=SCHEDUSER#<loc>#<user>                        GSI1
+16  a user's schedules, oldest first            GSI1PK=SCHEDUSER#<loc>#<user>,                       GSI1
+                                                GSI1SK=<created UTC>#<schedule>
     (a calendar's schedules travel on the calendar item: map ``schedules`` user → schedule,
-    attribute ``calendarSchedule``; written with the schedule, read with pattern 4)
+    attribute ``calendarSchedule``; written with the schedule in one TransactWriteItems,
+    read with pattern 4)
 17  resource by id                              PK=LOC#<loc>, SK=RES#<type>#<id>                     table
 18  resources of a type in a location           PK=LOC#<loc>, SK begins_with RES#<type>#             table
-    (a calendar's resources travel on the calendar item: map ``resources`` id → capacity)
+    (a calendar's resources travel on the calendar item: map ``resources`` id →
+    ``{type, units}``, written in one transaction with the resource; mapped calendars are read
+    with pattern 4 as one consistent BatchGetItem projecting the map)
 19  a resource's bookings in [a, b]             PK=TL#<loc>#RES#<id>, SK BETWEEN (as pattern 7)      table
 20  a resource's booking version                PK=TL#<loc>#RES#<id>, SK=VERSION                     table
-21  notes of an appointment                     PK=LOC#<loc>, SK begins_with NOTE#<appointment>#     table
+21  notes of an appointment, newest first       PK=LOC#<loc>, SK begins_with NOTE#<appointment>#     table
+    (descending; note ids start with their creation instant)
 22  notification settings of a calendar         PK=LOC#<loc>, SK begins_with NOTIF#<calendar>#       table
-23  recurring series of a calendar (listing)    GSI1PK=CALSERIES#<loc>#<cal>                         GSI1
-24  recurring series occupying a host           attributes ``series_<master>`` of pattern 8's item   table
+    (filter on the item's ``deleted`` / ``active`` flags; delivery reads active, live ones)
+23  recurring series of a calendar (listing)    GSI1PK=CALSERIES#<loc>#<cal>, GSI1SK=<master>        GSI1
+    (master = event item of pattern 6, no timeline entries; filter firstTs/lastTs on the window)
+24  recurring series occupying a host or a      attributes ``series_<master>`` of pattern 8's (and   table
+    room/equipment (+ their versions)           20's) items; one BatchGetItem for hosts + resources
 ==  ==========================================  ===================================================  =======
 
 A free-slots call is therefore one BatchGetItem (location + calendar with its block slots,
-schedules and resource capacities), one BatchGetItem of the hosts' version items (their recurring
-series), one strongly consistent Query per host and per mapped resource, and one GetItem of the
-calendar's group when it has one, whatever the range.
+schedules and resource capacities), one BatchGetItem of the hosts' and mapped resources' version
+items (their recurring series), one strongly consistent Query per host and per mapped resource,
+and one GetItem of the calendar's group when it has one, whatever the range.
 
 Timeline sort keys start with the UTC instant (``2026-03-16T08:15:00Z#<eventId>``), so a time
 range is one ``Query``. An event never spans more than :data:`MAX_EVENT_SPAN`, which bounds how
@@ -49,9 +57,10 @@ far before ``a`` a range read must look for events that started earlier and stil
 Invariants enforced here, not by callers:
 
 * **No double booking** — :meth:`DynamoStore.save_booking` writes the event, its timeline
-  entries and a version bump of every host it occupies in one ``TransactWriteItems``; each
-  version update is conditional on the version the caller read *before* reading busy time. A
-  concurrent booking of the same host changes the version, the transaction is cancelled, and
+  entries and a version bump of every host and every resource (room, equipment) it occupies
+  in one ``TransactWriteItems``; each version update is conditional on the version the caller
+  read *before* reading busy time. A concurrent booking of the same host or resource changes
+  the version, the transaction is cancelled, and
   the adapter raises :class:`~slotbook.errors.BookingConflict` (the caller re-reads and retries).
 * **Tenant isolation** — every key starts with the location id; nothing is read without it.
 * **Secrets** — API keys are stored by SHA-256 only.
@@ -64,7 +73,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder, Key
 from botocore.exceptions import ClientError
 
 from slotbook.domain import ApiKey, AvailabilitySchedule, Calendar, Event, EventKind, Location
@@ -123,8 +132,11 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
     """Repository over one DynamoDB table (area-specific methods come from the mixins).
 
     ``client`` is the *client of a boto3 DynamoDB resource* (``boto3.resource("dynamodb").meta.client``):
-    a thread-safe client that speaks Python types and condition objects. Resource objects
-    themselves are not thread-safe, so none is kept.
+    a client that speaks Python types. Its own rendering of condition objects is NOT thread-safe
+    (one shared builder), so queries render theirs per call (:func:`_rendered_conditions`) and
+    writes use string expressions; resource objects themselves are not thread-safe, so none is
+    kept. On Lambda a process serves one request at a time, but ``make dev`` and the tests run
+    requests on threads against one client.
     """
 
     def __init__(self, client: Any, table_name: str) -> None:
@@ -369,12 +381,18 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
         versions: dict[str, int],
         previous: Event | None = None,
         now: datetime | None = None,
+        resource_versions: dict[str, int] | None = None,
+        active_group: str | None = None,
     ) -> None:
         """Write an appointment (new or changed) atomically with version bumps of ``versions``.
 
+        ``active_group``: the calendar's group must still exist and be enabled (its item's
+        ``active`` flag, pattern 12), checked in the same transaction.
+
         ``versions`` maps every host whose availability was checked to the version read before
-        that check. Raises :class:`BookingConflict` when any version moved (or, for a new
-        event, the id exists; for a changed one, it vanished).
+        that check; ``resource_versions`` likewise every room or equipment whose capacity was
+        checked (patterns 8 and 20). Raises :class:`BookingConflict` when any version moved
+        (or, for a new event, the id exists; for a changed one, it vanished).
         """
         items: list[dict[str, Any]] = []
         stamp = int((now or datetime.now(UTC)).timestamp())
@@ -392,6 +410,18 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
                 update["ConditionExpression"] = "version = :seen"
                 update["ExpressionAttributeValues"][":seen"] = version
             items.append({"Update": update})
+        items.extend(self._resource_version_bumps(event.location_id, resource_versions or {}))
+        if active_group is not None:
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._name,
+                        "Key": k.group(event.location_id, active_group),
+                        "ConditionExpression": "active = :on",
+                        "ExpressionAttributeValues": {":on": True},
+                    }
+                }
+            )
         items.extend(self._event_writes(event, previous))
         self._transact(items)
 
@@ -516,7 +546,10 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
 
     @staticmethod
     def _entry_keys(event: Event) -> list[dict[str, str]]:
-        return [k.host_entry(event.location_id, h, event.start, event.id) for h in event.hosts]
+        """Timeline entries of an event: one per host (pattern 7) and per resource (pattern 19)."""
+        return [k.host_entry(event.location_id, h, event.start, event.id) for h in event.hosts] + [
+            k.resource_entry(event.location_id, r, event.start, event.id) for r in event.resources
+        ]
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -538,6 +571,7 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
             raise
 
     def _pages(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        kwargs = _rendered_conditions(kwargs)
         while True:
             page = self._client.query(TableName=self._name, **kwargs)
             yield page
@@ -557,6 +591,40 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
                 out.extend(resp.get("Responses", {}).get(self._name, []))
                 request = resp.get("UnprocessedKeys") or {}
         return out
+
+
+def _rendered_conditions(params: dict[str, Any]) -> dict[str, Any]:
+    """``KeyConditionExpression`` / ``FilterExpression`` condition objects rendered to strings by a
+    builder of this call's own.
+
+    The resource client would render them in a ``before-parameter-build`` hook whose single
+    ``ConditionExpressionBuilder`` (placeholder counters reset per call) is shared by every thread
+    using the client: concurrent queries swap their ``#n``/``:v`` placeholders, so a query can come
+    out well-formed but wrong and match nothing — a busy host read as free, i.e. a double booking —
+    or fail validation (boto3 issue 1332). Every Query goes through :meth:`DynamoStore._pages`, so
+    this is the one place conditions are built.
+    """
+    builder = ConditionExpressionBuilder()
+    out = dict(params)
+    names: dict[str, str] = dict(out.get("ExpressionAttributeNames") or {})
+    values: dict[str, Any] = dict(out.get("ExpressionAttributeValues") or {})
+    for name, is_key in (("KeyConditionExpression", True), ("FilterExpression", False)):
+        condition = out.get(name)
+        if isinstance(condition, ConditionBase):
+            built = builder.build_expression(condition, is_key_condition=is_key)
+            out[name] = built.condition_expression
+            clash = (names.keys() & built.attribute_name_placeholders.keys()) | (
+                values.keys() & built.attribute_value_placeholders.keys()
+            )
+            if clash:
+                raise ValueError(f"expression placeholders {sorted(clash)} are also given explicitly")
+            names.update(built.attribute_name_placeholders)
+            values.update(built.attribute_value_placeholders)
+    if names:
+        out["ExpressionAttributeNames"] = names
+    if values:
+        out["ExpressionAttributeValues"] = values
+    return out
 
 
 def _doc(model: Calendar | Event) -> str:

@@ -100,8 +100,14 @@ def schedule(location_id: str, schedule_id: str) -> dict[str, str]:
 
 
 def user_schedules_gsi(location_id: str, user_id: str) -> str:
-    """GSI1 partition listing one user's schedules (GSI1SK = schedule id)."""
+    """GSI1 partition listing one user's schedules (GSI1SK = :func:`user_schedule_sk`)."""
     return f"SCHEDUSER#{location_id}#{user_id}"
+
+
+def user_schedule_sk(created_at: datetime, schedule_id: str) -> str:
+    """GSI1SK of a schedule in its user's partition: creation instant then id, so a user's
+    schedules list oldest first and skip/limit pages stay stable as schedules are added."""
+    return f"{sort_key(created_at)}#{schedule_id}"
 
 
 # -- resources: rooms and equipments (patterns 17-20) ------------------------------------------
