@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from localdev.template import load_template, routes
+from localdev.template import Router, load_template, routes
 from slotbook.http.ghl import GhlApi, route_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +37,8 @@ def _reference_scopes() -> dict[str, str]:
     return scopes
 
 
-GROUPS = ["calendars", "events", "groups", "schedules", "resources", "notes", "notifications"]
-"""Every GoHighLevel-dialect function."""
+GROUPS = sorted({r.code_dir.name for r in routes(load_template()) if r.path.startswith("/calendars")})
+"""Every GoHighLevel-dialect function (read from template.yaml, so a new one cannot be missed)."""
 
 SERVICE_MENU = "/calendars/services/"
 """The service menu is its own issue; every other reference operation must be routed."""
@@ -62,14 +62,43 @@ def test_every_reference_operation_has_a_route() -> None:
     assert {key for key in routed if " /calendars" in key} == reference
 
 
-def test_every_routed_operation_is_implemented() -> None:
-    implemented: dict[str, str] = {}
+def test_every_route_is_implemented_by_the_function_it_reaches() -> None:
+    """Each /calendars route of the template is served by a function that declares it (with its
+    scope), and no operation is declared by two functions."""
+    declared: dict[str, str] = {}
     for group in GROUPS:
-        implemented.update(_function_api(group).scopes)
-    routed = {route_key(r.method, r.path) for r in routes(load_template())}
-    assert set(implemented) <= routed
-    missing = sorted(k for k in routed if " /calendars" in k and k not in implemented)
-    assert not missing, f"routes no function implements: {missing}"
+        for key in _function_api(group).scopes:
+            assert key not in declared, f"{key} declared by {declared[key]} and {group}"
+            declared[key] = group
+    for route in routes(load_template()):
+        key = route_key(route.method, route.path)
+        if " /calendars" in key:
+            assert declared.get(key) == route.code_dir.name, f"{key} routes to {route.code_dir.name}"
+    assert set(declared) <= {route_key(r.method, r.path) for r in routes(load_template())}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/calendars/groups", "GET /calendars/groups"),
+        ("POST", "/calendars/groups/validate-slug", "POST /calendars/groups/validate-slug"),
+        ("GET", "/calendars/schedules/search", "GET /calendars/schedules/search"),
+        (
+            "GET",
+            "/calendars/schedules/event-calendar/c1",
+            "GET /calendars/schedules/event-calendar/{calendarId}",
+        ),
+        ("GET", "/calendars/events", "GET /calendars/events"),
+        ("GET", "/calendars/blocked-slots", "GET /calendars/blocked-slots"),
+        ("GET", "/calendars/resources/rooms", "GET /calendars/resources/{resourceType}"),
+        ("GET", "/calendars/c1/notifications", "GET /calendars/{calendarId}/notifications"),
+        ("GET", "/calendars/c1", "GET /calendars/{calendarId}"),
+    ],
+)
+def test_literal_paths_are_not_shadowed_by_parameters(method: str, path: str, expected: str) -> None:
+    resolved = Router(routes(load_template())).resolve(method, path)
+    assert resolved is not None
+    assert route_key(resolved[0].method, resolved[0].path) == expected
 
 
 def test_reference_versions_and_paths_are_what_the_gate_expects() -> None:
