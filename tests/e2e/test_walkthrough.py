@@ -62,3 +62,63 @@ def test_readme_sdk_example_books_a_slot_and_it_disappears(local_server: LocalSe
     assert lines[0].startswith("first free slot of 'Intro call': ")
     assert " with anna" in lines[1]
     assert lines[2].endswith("still offered after booking: False")
+
+
+def test_readme_schedule_step_moves_the_hosts_slots_to_her_zone(
+    local_server: LocalServer, tenant: Tenant
+) -> None:
+    """Step 5: anna's New York schedule (Mon/Tue 09:00-12:00) replaces the calendar's hours."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    session = http_session()
+    headers = {"Authorization": f"Bearer {tenant.api_key}", "Version": "2021-07-28"}
+    calendar = session.post(
+        local_server.url("/calendars/"),
+        headers=headers,
+        json={
+            "locationId": tenant.location_id,
+            "name": "Intro call",
+            "calendarType": "event",
+            "teamMembers": [{"userId": "anna"}],
+            "slotDuration": 30,
+            "slotInterval": 30,
+            "openHours": SEED_000_HOURS,
+        },
+        timeout=10,
+    ).json()["calendar"]
+    created = session.post(
+        local_server.url("/calendars/schedules"),
+        headers=headers,
+        json={
+            "locationId": tenant.location_id,
+            "name": "Anna from New York",
+            "userId": "anna",
+            "timezone": "America/New_York",
+            "calendarIds": [calendar["id"]],
+            "rules": [
+                {"type": "wday", "day": "monday", "intervals": [{"from": "09:00", "to": "12:00"}]},
+                {"type": "wday", "day": "tuesday", "intervals": [{"from": "09:00", "to": "12:00"}]},
+            ],
+        },
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    start = int(datetime.now().timestamp() * 1000)
+    slots = session.get(
+        local_server.url(f"/calendars/{calendar['id']}/free-slots"),
+        headers=headers,
+        params={"startDate": start, "endDate": start + 7 * 24 * 3600 * 1000},
+        timeout=10,
+    ).json()
+    offered = [datetime.fromisoformat(s) for day in slots.values() for s in day["slots"]]
+    assert offered, slots
+    new_york = ZoneInfo("America/New_York")
+    for slot in offered:
+        local = slot.astimezone(new_york)
+        assert local.strftime("%A") in ("Monday", "Tuesday"), slot
+        assert (
+            timedelta(hours=9)
+            <= timedelta(hours=local.hour, minutes=local.minute)
+            <= timedelta(hours=11, minutes=30)
+        )
