@@ -229,6 +229,8 @@ def _bootstrap_in_moto(region: str, admin_token: str) -> LocalInfo:
             if str(directory) not in sys.path:
                 sys.path.append(str(directory))
 
+    _create_delivery_queues(region)
+
     from localdev.seed import seed_demo
 
     location_id, api_key = seed_demo()
@@ -239,6 +241,127 @@ def _bootstrap_in_moto(region: str, admin_token: str) -> LocalInfo:
         table_names=dict(table_names),
         region=region,
     )
+
+
+def _create_delivery_queues(region: str) -> None:
+    """The delivery queue and its dead-letter queue (as template.yaml declares them) in moto, and
+    the SES sender identity, verified: notifications go to moto's SES/SNS, nothing leaves."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=region)
+    dlq = sqs.create_queue(QueueName="slotbook-local-deliveries-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName="slotbook-local-deliveries",
+        Attributes={
+            "VisibilityTimeout": "360",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+        },
+    )["QueueUrl"]
+    os.environ["DELIVERY_QUEUE_URL"] = url  # the template's !Ref resolves to a name only
+    sender = os.environ.get("EMAIL_SENDER")
+    if sender:
+        boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
+
+
+REMINDER_INTERVAL_S = 15.0
+"""How often ``make dev`` runs the reminders sweep and drains the delivery queue."""
+
+
+class DeliveryLoop:
+    """``make dev`` only (never in the slotbook package): stands in for the EventBridge schedule
+    and the SQS event source. Every :data:`REMINDER_INTERVAL_S` seconds it invokes the reminders
+    function with a scheduled event, then feeds the delivery queue's messages to the deliveries
+    function (deleting those it did not report as failed), printing one line per delivery."""
+
+    def __init__(self, api: LocalApi, region: str, interval_s: float = REMINDER_INTERVAL_S) -> None:
+        self.api = api
+        self.region = region
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="delivery-loop", daemon=True)
+
+    def start(self) -> None:
+        from slotbook.container import services
+
+        services().delivery.observers.append(_print_delivery)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:  # a dev-loop hiccup must not end the loop; the trace is shown
+                logger.exception("delivery loop tick failed")
+
+    def tick(self) -> None:
+        """One sweep, then the queue drained."""
+        import boto3
+
+        now = datetime.now(UTC)
+        self.api.functions.invoke(
+            "RemindersFunction",
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": LOCAL_ACCOUNT_ID,
+                "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": self.region,
+                "resources": [f"arn:aws:events:{self.region}:{LOCAL_ACCOUNT_ID}:rule/slotbook-local-sweep"],
+                "detail": {},
+            },
+        )
+        sqs = boto3.client("sqs", region_name=self.region)
+        url = os.environ["DELIVERY_QUEUE_URL"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5, AttributeNames=["All"]).get(
+                "Messages", []
+            )
+            if not messages:
+                return
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {
+                        "ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"],
+                        "SentTimestamp": m["Attributes"]["SentTimestamp"],
+                        "SenderId": LOCAL_ACCOUNT_ID,
+                        "ApproximateFirstReceiveTimestamp": m["Attributes"]["SentTimestamp"],
+                    },
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": self.region,
+                }
+                for m in messages
+            ]
+            result = self.api.functions.invoke("DeliveriesFunction", {"Records": records})
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for m in messages:
+                if m["MessageId"] not in failed:  # failed ones come back after their backoff
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def _print_delivery(record: Any) -> None:
+    """``[delivery] reminder email → anna@example.com: sent (id ...)``: one line per attempt."""
+    ident = f" (id {record.provider_message_id})" if record.provider_message_id else ""
+    detail = f" - {record.detail}" if record.detail else ""
+    to = record.recipient or record.receiver_type
+    line = (
+        f"[delivery] {record.notification_type} {record.channel.value} \u2192 {to}: "
+        f"{record.status.value}{ident}{detail}\n"
+    )
+    sys.stdout.write(line)
+    sys.stdout.flush()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -712,6 +835,8 @@ def main() -> None:
                 f"  demo location : {info.location_id}",
                 f"  demo API key  : {info.api_key}  (all scopes)",
                 f"  tables        : {', '.join(info.table_names.values())} (moto, in-memory, {info.region})",
+                f"  reminders     : swept every {REMINDER_INTERVAL_S:.0f}s; email/SMS go to moto's SES/SNS, "
+                "one [delivery] line each",
                 "  for the README walkthrough, paste into another shell:",
                 f"    export SLOTBOOK_URL={url} SLOTBOOK_LOCATION={info.location_id} \\",
                 f"           SLOTBOOK_KEY={info.api_key} SLOTBOOK_ADMIN_TOKEN={info.admin_token}",
@@ -720,11 +845,14 @@ def main() -> None:
         ),
         flush=True,
     )
+    loop = DeliveryLoop(server.api, info.region)
+    loop.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("\nshutting down", flush=True)
     finally:
+        loop.stop()
         server.server_close()
 
 

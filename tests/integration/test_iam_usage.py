@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from localdev.template import function_properties, load_template, routes
+from localdev.template import function_ids, function_properties, load_template, routes
 from slotbook import container
 from tests.conftest import ADMIN_TOKEN
 from tests.integration.conftest import local_api
@@ -51,7 +52,7 @@ def template_grants() -> dict[str, tuple[set[str], set[str]]]:
     """Function logical id → (table actions, index actions) its policies grant on SlotbookTable."""
     template = load_template()
     grants = {}
-    for logical_id in {r.function for r in routes(template)}:
+    for logical_id in function_ids(template):
         table: set[str] = set()
         index: set[str] = set()
         for policy in function_properties(template, logical_id).get("Policies", []):
@@ -97,6 +98,12 @@ class Flow:
         else:
             self.used[self._function].add(model.name)
 
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        """Invoke a function that no route serves (the sweep, the queue consumer) with ``event``."""
+        self._function = function
+        self.served.add(function)
+        return local_api().functions.invoke(function, event)
+
     def call(self, method: str, path: str, body: Any = None, *, admin: bool = False) -> Any:
         """``method path`` with the tenant's token (or the admin token); the parsed JSON answer."""
         headers = [("content-type", "application/json")]
@@ -138,6 +145,18 @@ def tenant_flow(flow: Flow) -> None:
     )["apiKey"]
     flow.call("DELETE", f"/admin/locations/{loc}/api-keys/{spare['id']}", admin=True)
     flow.call("GET", f"/admin/locations/{loc}", admin=True)
+    # The recipient directory and webhook endpoints (issue 5)
+    for kind in ("contacts", "users"):
+        flow.call(
+            "PUT", f"/admin/locations/{loc}/{kind}/p1", {"name": "P", "email": "p@example.com"}, admin=True
+        )
+        flow.call("GET", f"/admin/locations/{loc}/{kind}/p1", admin=True)
+        flow.call("DELETE", f"/admin/locations/{loc}/{kind}/p1", admin=True)
+    hook = flow.call(
+        "POST", f"/admin/locations/{loc}/webhooks", {"url": "https://h.example.com/x"}, admin=True
+    )
+    flow.call("GET", f"/admin/locations/{loc}/webhooks", admin=True)
+    flow.call("DELETE", f"/admin/locations/{loc}/webhooks/{hook['webhook']['id']}", admin=True)
     flow.token, flow.location = key["token"], loc
 
 
@@ -308,9 +327,73 @@ def teardown_flow(
     flow.call("DELETE", f"/calendars/groups/{group_id}")
 
 
+def delivery_flow(flow: Flow, cal_id: str, clock: Any) -> None:
+    """Issue 5: settings that notify, a booking (jobs planned, the immediate one queued), the
+    sweep at the reminder's time and the queue consumer delivering both; the delivery log and
+    an in-app inbox. Email to a directory contact; in-app to the location's admin users."""
+    import boto3
+
+    from slotbook.delivery.service import SWEEP_LOOKBACK
+
+    loc = flow.location
+    contact = {"name": "C", "email": "c@example.com"}
+    flow.call("PUT", f"/admin/locations/{loc}/contacts/c", contact, admin=True)
+    flow.call("PUT", f"/admin/locations/{loc}/users/u", {"name": "U", "isAdmin": True}, admin=True)
+    path = f"/calendars/{cal_id}/notifications"
+    flow.call(
+        "POST",
+        path,
+        [
+            {"receiverType": "contact", "channel": "email", "notificationType": "booked"},
+            {"receiverType": "contact", "channel": "email", "notificationType": "reschedule"},
+            {
+                "receiverType": "business",
+                "channel": "inApp",
+                "notificationType": "reminder",
+                "beforeTime": [{"timeOffset": 1, "unit": "hours"}],
+            },
+        ],
+    )
+    booking = {"calendarId": cal_id, "locationId": loc, "contactId": "c", "startTime": "2027-03-08T13:00:00Z"}
+    appt = flow.call("POST", "/calendars/events/appointments", booking)["id"]
+    flow.call("PUT", f"/calendars/events/appointments/{appt}", {"startTime": "2027-03-08T14:00:00Z"})
+    saved = clock.now
+    clock.now = datetime(2027, 3, 8, 13, 0, tzinfo=UTC)
+    assert SWEEP_LOOKBACK.total_seconds() > 60
+    swept = flow.invoke("RemindersFunction", {"detail-type": "Scheduled Event", "source": "aws.events"})
+    assert swept["handedOut"] == 1, swept
+    sqs = boto3.client("sqs")
+    url = container.services().settings.delivery_queue_url
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert len(messages) == 3  # booked, reschedule, reminder
+    records = [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+        }
+        for m in messages
+    ]
+    result = flow.invoke("DeliveriesFunction", {"Records": records})
+    assert result == {"batchItemFailures": []}
+    clock.now = saved
+    log = flow.call("GET", f"/admin/locations/{loc}/appointments/{appt}/deliveries", admin=True)["deliveries"]
+    assert sorted(r["status"] for r in log) == ["sent"] * 3, log
+    assert flow.call("GET", f"/admin/locations/{loc}/users/u/inbox", admin=True)["items"]
+
+
 @pytest.fixture
-def flow(aws: str) -> Flow:
-    """The whole flow, run once."""
+def flow(aws: str, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Flow:
+    """The whole flow, run once, with the delivery queue and SES identity of issue 5."""
+    import boto3
+
+    url = boto3.client("sqs").create_queue(QueueName="deliveries")["QueueUrl"]
+    boto3.client("ses").verify_email_identity(EmailAddress="slotbook@example.com")
+    monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
+    container.reset()
     done = Flow()
     tenant_flow(done)
     group_id = groups_flow(done)
@@ -320,6 +403,7 @@ def flow(aws: str) -> Flow:
     appt_id = events_flow(done, cal_id, group_id)
     notes_flow(done, appt_id)
     notifications_flow(done, cal_id)
+    delivery_flow(done, cal_id, clock)
     teardown_flow(done, cal_id, group_id, schedule_id, resources, appt_id)
     return done
 
@@ -330,7 +414,9 @@ def flow(aws: str) -> Flow:
 
 
 def test_the_flow_calls_every_route(flow: Flow) -> None:
-    every = {_route_key(r.method, r.path) for r in routes(load_template())}
+    template = load_template()
+    every = {_route_key(r.method, r.path) for r in routes(template)}
+    every |= {f for f in function_ids(template) if f not in {r.function for r in routes(template)}}
     assert sorted(every - flow.served) == []
 
 

@@ -40,7 +40,11 @@ FUNCTION_GROUPS = (
     "resources",
     "notes",
     "notifications",
+    "reminders",
+    "deliveries",
 )
+TIMEOUTS = {"RemindersFunction": 60, "DeliveriesFunction": 60}
+"""Functions whose Timeout differs from the global 10 s (the sweep and the senders)."""
 
 #: The API as specified: (method, path, function). ``/calendars/`` also has its ``/calendars`` twin.
 API: list[tuple[str, str, str]] = [
@@ -92,6 +96,17 @@ API: list[tuple[str, str, str]] = [
     ("GET", "/admin/locations/{locationId}", "AdminFunction"),
     ("POST", "/admin/locations/{locationId}/api-keys", "AdminFunction"),
     ("DELETE", "/admin/locations/{locationId}/api-keys/{keyId}", "AdminFunction"),
+    ("PUT", "/admin/locations/{locationId}/contacts/{contactId}", "AdminFunction"),
+    ("GET", "/admin/locations/{locationId}/contacts/{contactId}", "AdminFunction"),
+    ("DELETE", "/admin/locations/{locationId}/contacts/{contactId}", "AdminFunction"),
+    ("PUT", "/admin/locations/{locationId}/users/{userId}", "AdminFunction"),
+    ("GET", "/admin/locations/{locationId}/users/{userId}", "AdminFunction"),
+    ("DELETE", "/admin/locations/{locationId}/users/{userId}", "AdminFunction"),
+    ("POST", "/admin/locations/{locationId}/webhooks", "AdminFunction"),
+    ("GET", "/admin/locations/{locationId}/webhooks", "AdminFunction"),
+    ("DELETE", "/admin/locations/{locationId}/webhooks/{webhookId}", "AdminFunction"),
+    ("GET", "/admin/locations/{locationId}/appointments/{appointmentId}/deliveries", "AdminFunction"),
+    ("GET", "/admin/locations/{locationId}/users/{userId}/inbox", "AdminFunction"),
 ]
 
 
@@ -124,7 +139,7 @@ def test_template_parses_with_short_form_intrinsics(template: dict[str, Any]) ->
     assert function_globals["Tracing"] == "Active"
     assert function_globals["Layers"] == [{"Ref": "CoreLayer"}]
     assert function_globals["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "SlotbookTable"}
-    assert set(template["Outputs"]) == {"ApiUrl", "TableName"}
+    assert set(template["Outputs"]) == {"ApiUrl", "TableName", "DeliveryDeadLetterQueueUrl"}
     assert template["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
 
 
@@ -176,13 +191,47 @@ def test_function_code_dirs_exist(template: dict[str, Any]) -> None:
         assert config.code_dir.parent == REPO_ROOT / "functions"
         assert config.handler == "app.lambda_handler"
         assert (config.code_dir / "app.py").is_file(), f"{logical_id}: {config.code_dir}/app.py missing"
-        assert (config.memory_mb, config.timeout_s) == (512, 10)
+        assert (config.memory_mb, config.timeout_s) == (512, TIMEOUTS.get(logical_id, 10))
         assert config.layer_dirs == (REPO_ROOT / "layers/core",)
 
 
 def _policy_statements(template: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
     policies = template["Resources"][logical_id]["Properties"]["Policies"]
     return [statement for policy in policies for statement in policy["Statement"]]
+
+
+_SEND_TO_QUEUE = {
+    "Sid": "DeliveryQueueSend",
+    "Effect": "Allow",
+    "Action": ["sqs:SendMessage"],
+    "Resource": {"Fn::GetAtt": ["DeliveryQueue", "Arn"]},
+}
+OTHER_STATEMENTS: dict[str, list[dict[str, Any]]] = {
+    # Booking changes queue their immediate notifications; the sweep queues due jobs.
+    "EventsFunction": [_SEND_TO_QUEUE],
+    "RemindersFunction": [_SEND_TO_QUEUE],
+    # Backoff on the queue; email through the configured SES identity only; SMS: SNS Publish to a
+    # phone number has no resource to scope to (Resource "*", one action).
+    "DeliveriesFunction": [
+        {
+            "Sid": "DeliveryQueueBackoff",
+            "Effect": "Allow",
+            "Action": ["sqs:ChangeMessageVisibility"],
+            "Resource": {"Fn::GetAtt": ["DeliveryQueue", "Arn"]},
+        },
+        {
+            "Sid": "SendEmail",
+            "Effect": "Allow",
+            "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+            "Resource": {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                ":identity/${NotificationEmailIdentity}"
+            },
+        },
+        {"Sid": "SendSms", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"},
+    ],
+}
+"""Every non-DynamoDB statement of the notification functions, exactly."""
 
 
 @pytest.mark.parametrize(
@@ -200,7 +249,7 @@ def _policy_statements(template: dict[str, Any], logical_id: str) -> list[dict[s
             {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
             {"dynamodb:Query"},
         ),
-        ("AdminFunction", {"GetItem", "PutItem", "DeleteItem", "ConditionCheckItem"}, set()),
+        ("AdminFunction", {"GetItem", "Query", "PutItem", "DeleteItem", "ConditionCheckItem"}, set()),
         ("GroupsFunction", {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}, set()),
         (
             "SchedulesFunction",
@@ -214,6 +263,8 @@ def _policy_statements(template: dict[str, Any], logical_id: str) -> list[dict[s
         ),
         ("NotesFunction", {"GetItem", "Query", "PutItem", "DeleteItem"}, set()),
         ("NotificationsFunction", {"GetItem", "Query", "PutItem", "UpdateItem"}, set()),
+        ("RemindersFunction", {"UpdateItem"}, {"dynamodb:Query"}),
+        ("DeliveriesFunction", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"}, set()),
     ],
 )
 def test_least_privilege_policies(
@@ -223,13 +274,16 @@ def test_least_privilege_policies(
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert "*" not in json.dumps(statement["Action"])
+        assert statement["Resource"] != "*" or statement["Action"] == ["sns:Publish"]
         assert "Scan" not in json.dumps(statement["Action"])
     on_table = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["SlotbookTable", "Arn"]}]
     on_indexes = [s for s in statements if s["Resource"] == {"Fn::Sub": "${SlotbookTable.Arn}/index/*"}]
     assert {a.removeprefix("dynamodb:") for s in on_table for a in s["Action"]} == table_actions
     assert {a for s in on_indexes for a in s["Action"]} == index_actions
     others = [s for s in statements if s not in on_table and s not in on_indexes]
-    if logical_id == "AdminFunction":
+    if logical_id in OTHER_STATEMENTS:
+        assert others == OTHER_STATEMENTS[logical_id]
+    elif logical_id == "AdminFunction":
         assert others == [
             {
                 "Sid": "AdminTokenHash",
@@ -263,10 +317,33 @@ def test_routes_are_exactly_the_api(template: dict[str, Any]) -> None:
 
 
 def test_every_event_resource_is_an_httpapi_event_on_the_one_api(template: dict[str, Any]) -> None:
-    for resource in _resources_of_type(template, "AWS::Serverless::Function").values():
+    """HTTP functions serve the one API; the sweep runs every minute; deliveries consume the queue."""
+    for logical_id, resource in _resources_of_type(template, "AWS::Serverless::Function").items():
         for event in resource["Properties"]["Events"].values():
-            assert event["Type"] == "HttpApi"
-            assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+            if logical_id == "RemindersFunction":
+                assert event["Type"] == "Schedule"
+                assert event["Properties"]["Schedule"] == "rate(1 minute)"
+            elif logical_id == "DeliveriesFunction":
+                assert event["Type"] == "SQS"
+                assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            else:
+                assert event["Type"] == "HttpApi"
+                assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+
+
+def test_delivery_queue_dead_letters_after_max_attempts(template: dict[str, Any]) -> None:
+    from slotbook.delivery.service import MAX_ATTEMPTS
+
+    queue = template["Resources"]["DeliveryQueue"]["Properties"]
+    dlq = template["Resources"]["DeliveryDeadLetterQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": MAX_ATTEMPTS,
+    }
+    assert queue["VisibilityTimeout"] >= 6 * TIMEOUTS["DeliveriesFunction"]
+    assert dlq["RedriveAllowPolicy"]["redrivePermission"] == "byQueue"
+    assert dlq["MessageRetentionPeriod"] == 14 * 86400
 
 
 @pytest.mark.parametrize(
@@ -442,7 +519,10 @@ def test_function_environment_resolves_for_local_use(template: dict[str, Any]) -
     }
     names = {"SlotbookTable": "slotbook-local"}
     assert function_environment(template, "CalendarsFunction", names) == common
-    assert function_environment(template, "EventsFunction", names) == common
+    assert function_environment(template, "EventsFunction", names) == {
+        **common,
+        "DELIVERY_QUEUE_URL": "DeliveryQueue",  # make dev replaces it with its moto queue's URL
+    }
     assert function_environment(template, "AdminFunction", names) == {
         **common,
         "ADMIN_TOKEN_HASH_PARAMETER": "/slotbook/admin-token-sha256",

@@ -10,9 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 import boto3
 
+from slotbook.delivery.service import DeliveryService, SqsQueue
+from slotbook.domain import Event
+from slotbook.services.directory import DirectoryService
 from slotbook.services.groups import GroupService
 from slotbook.services.notes import NoteService
 from slotbook.services.notifications import NotificationService
@@ -35,6 +39,8 @@ class Services:
     notifications: NotificationService
     resources: ResourceService
     schedules: ScheduleService
+    directory: DirectoryService
+    delivery: DeliveryService
 
 
 def system_clock() -> datetime:
@@ -55,7 +61,25 @@ def services() -> Services:
     """The process-wide services (validated settings, one table resource)."""
     settings = get_settings()
     store = DynamoStore(boto3.resource("dynamodb").meta.client, settings.table_name)
-    scheduling = SchedulingService(store, _now)
+    directory = DirectoryService(store, _now)
+    delivery: DeliveryService | None = None
+
+    def notify(before: Event | None, after: Event | None) -> None:
+        assert delivery is not None
+        delivery.on_change(before, after)
+
+    scheduling = SchedulingService(store, _now, on_change=notify)
+    queue_url = settings.delivery_queue_url
+    delivery = DeliveryService(
+        store,
+        _now,
+        scheduling,
+        directory,
+        clients=_client,
+        queue=SqsQueue(boto3.client("sqs"), queue_url) if queue_url else None,
+        email_sender=settings.email_sender,
+        public_url=settings.public_base_url,
+    )
     return Services(
         settings=settings,
         store=store,
@@ -66,10 +90,19 @@ def services() -> Services:
         notifications=NotificationService(store, _now),
         resources=ResourceService(store, _now),
         schedules=ScheduleService(store, _now),
+        directory=directory,
+        delivery=delivery,
     )
+
+
+@lru_cache(maxsize=8)
+def _client(name: str) -> Any:
+    """A boto3 client of ``name`` (``sesv2``, ``sns``), built on first use."""
+    return boto3.client(name)  # type: ignore[call-overload]
 
 
 def reset() -> None:
     """Forget settings and services (tests that change the environment)."""
     services.cache_clear()
+    _client.cache_clear()
     get_settings.cache_clear()

@@ -52,6 +52,10 @@ MAX_SCAN = 200_000
 PROBE_OCCURRENCES = 64
 """Occurrences inspected when validating a rule (overlap check)."""
 MAX_RULE_LENGTH = 1000
+"""Longest RRULE line accepted."""
+MAX_TEXT_LENGTH = 30_000
+"""Longest rrule text accepted: the RRULE line plus EXDATE lines, room enough for a series' every
+excluded occurrence as :func:`with_exdates` renders them (so a client can send back what it read)."""
 MAX_COUNT = 10_000
 """Largest COUNT accepted (a longer series is an infinite one in practice)."""
 MAX_INTERVAL = 999
@@ -88,8 +92,8 @@ def parse(text: str, start: datetime, duration: int, tz: ZoneInfo) -> tuple[str,
     :class:`ValidationFailed` (422) for text that is not an RFC 5545 rule this service accepts,
     or an absurd rule (see the module doc).
     """
-    if len(text) > MAX_RULE_LENGTH:
-        raise ValidationFailed([f"rrule must be at most {MAX_RULE_LENGTH} characters"])
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValidationFailed([f"rrule must be at most {MAX_TEXT_LENGTH} characters"])
     rule_values: list[str] = []
     exdates: list[datetime] = []
     for line in _unfold(text):
@@ -97,6 +101,8 @@ def parse(text: str, start: datetime, duration: int, tz: ZoneInfo) -> tuple[str,
         params = [p.strip() for p in name.split(";")]
         prop = params[0].strip().upper()
         if prop == "RRULE" and len(params) == 1:
+            if len(value) > MAX_RULE_LENGTH:
+                raise ValidationFailed([f"rrule: the RRULE must be at most {MAX_RULE_LENGTH} characters"])
             rule_values.append(value.strip().upper())
         elif prop == "EXDATE":
             exdates.extend(_exdates(params[1:], value, start, tz))
@@ -177,8 +183,11 @@ def last_end(rule: str, start: datetime, tz: ZoneInfo | str, duration: int) -> d
     tz = zone(tz) if isinstance(tz, str) else tz
     if "UNTIL" in parts:
         local_until = datetime.strptime(_local_until(parts["UNTIL"], tz), "%Y%m%dT%H%M%S")
-        until = local_until.replace(tzinfo=tz).astimezone(UTC) + timedelta(days=1)
-        return max(until, start) + timedelta(seconds=duration)
+        try:
+            until = local_until.replace(tzinfo=tz).astimezone(UTC) + timedelta(days=1)
+            return max(until, start) + timedelta(seconds=duration)
+        except OverflowError:  # UNTIL at the very end of the year 9999: no end in practice
+            return None
     last: datetime | None = None
     for local in _walk(rule, start, tz):
         instant = _localise(local, tz)
@@ -282,6 +291,10 @@ def _build(rule: str, start: datetime, tz: ZoneInfo) -> rrule:
         value = parts.get(name)
         if value is not None and (not _is_number(value) or not 1 <= int(value) <= limit):
             raise ValidationFailed([f"rrule: {name} must be a whole number from 1 to {limit}"])
+    for name in ("BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"):
+        # RFC 5545 3.3.10: these count from 1 (or -1); 0 is not a value of any of them.
+        if name in parts and any(v.strip().lstrip("+-") in ("0", "00") for v in parts[name].split(",")):
+            raise ValidationFailed([f"rrule: {name} must not contain 0"])
     if "UNTIL" in parts:
         parts["UNTIL"] = _local_until(parts["UNTIL"], tz)
     text = "RRULE:" + ";".join(f"{k}={v}" for k, v in parts.items())
@@ -347,9 +360,10 @@ def _local(instant: datetime, tz: ZoneInfo) -> datetime:
 
 
 def _localise(local: datetime, tz: ZoneInfo) -> datetime | None:
-    """Aware UTC instant of a naive local time (first of an ambiguous pair; None in a gap)."""
+    """Aware UTC instant of a naive local time (first of an ambiguous pair unless ``local`` says
+    ``fold=1``, as the series start itself may; None in a gap)."""
     try:
-        instant = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+        instant = local.replace(tzinfo=tz).astimezone(UTC)
         back = instant.astimezone(tz).replace(tzinfo=None)
     except OverflowError:  # the last hours of the year 9999 in a zone west of UTC
         return None
@@ -389,12 +403,22 @@ def _probe(rule: rrule, start: datetime, duration: int, tz: ZoneInfo) -> None:
         except ValueError:
             moved_until = None  # past 9999: beyond the probe's reach anyway
     probe = rule.replace(dtstart=local.replace(year=local.year + shift), until=moved_until)
-    found = list(islice(probe, PROBE_OCCURRENCES))
+    try:
+        found = list(islice(probe, PROBE_OCCURRENCES))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:  # e.g. BYDAY=+99MO
+        raise ValidationFailed([f"rrule is not a valid RFC 5545 RRULE: {str(exc)[:80]}"]) from exc
     if not found:
         raise ValidationFailed(["rrule has no occurrences"])
     first_local = local.replace(year=local.year + shift)
     series = sorted({first_local, *found})
     instants = [i for i in (_localise(x, tz) for x in series) if i is not None]
+    # Wall-clock gaps shrink by up to an hour across a DST change the probe may not meet, so a
+    # local gap must exceed the duration by that hour too.
+    local_gaps = [(b - a).total_seconds() - 3600 for a, b in pairwise(series)]
+    if any(gap < duration for gap in local_gaps):
+        raise ValidationFailed(
+            ["rrule: occurrences would overlap (it repeats more often than the appointment lasts)"]
+        )
     for a, b in pairwise(instants):
         if (b - a).total_seconds() < duration:
             raise ValidationFailed(

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(default=None, alias="SLOTBOOK_ADMIN_TOKEN")
     admin_token_hash_parameter: str | None = Field(default=None, alias="ADMIN_TOKEN_HASH_PARAMETER")
     stage: str = Field(default="dev", alias="SLOTBOOK_STAGE")
+    delivery_queue_url: str | None = Field(default=None, alias="DELIVERY_QUEUE_URL")
+    """SQS queue of notification deliveries (issue 5); unset: due jobs are delivered inline by the sweep."""
+    email_sender: str = Field(default="slotbook@example.com", alias="EMAIL_SENDER")
+    """The verified SES identity notification emails are sent from."""
+    public_base_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")
+    """Base of the reschedule/cancel links in notification messages."""
 
     @model_validator(mode="after")
     def _admin_secret_source(self) -> Settings:

@@ -218,7 +218,7 @@ class AppointmentCreateSchema(Body):
     ignoreDateRange: bool | None = None
     toNotify: bool | None = None
     ignoreFreeSlotValidation: bool | None = None
-    rrule: str | None = None
+    rrule: str | None = Field(default=None, max_length=recurrence.MAX_TEXT_LENGTH)  # EXDATE lines
     calendarId: Id
     locationId: Id
     contactId: Id
@@ -238,7 +238,7 @@ class AppointmentEditSchema(Body):
     ignoreDateRange: bool | None = None
     toNotify: bool | None = None
     ignoreFreeSlotValidation: bool | None = None
-    rrule: str | None = None
+    rrule: str | None = Field(default=None, max_length=recurrence.MAX_TEXT_LENGTH)  # EXDATE lines
     calendarId: OptId
     startTime: str | None = Field(default=None, max_length=64)
     endTime: str | None = Field(default=None, max_length=64)

@@ -13,6 +13,9 @@ Rules, once for every dialect (a broken rule is ValidationFailed, 422, naming th
 * channel and receiver must be able to meet: ``emails`` are reached by the ``email`` channel only,
   ``phoneNumbers`` by ``sms`` or ``whatsapp`` only, and ``inApp`` reaches users only
   (``assignedUser`` or ``business``), never a contact, guest or raw address.
+* ``subject`` and ``body`` are templates (:mod:`slotbook.delivery.templates`): balanced
+  ``{{``/``}}``, no empty or unknown placeholder — checked here, at save, so a reminder never
+  fires with a broken one.
 * ``deleted`` is a soft delete: a deleted setting is still readable by id and listed only when
   deleted ones are asked for; an update may restore it.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from slotbook.delivery.templates import template_errors
 from slotbook.domain import (
     NotificationChannel,
     NotificationOffset,
@@ -85,6 +89,8 @@ def setting_errors(setting: NotificationSetting) -> list[str]:
         errors.append(f"channel {channel.value} cannot reach receiverType {receiver.value} (use {allowed})")
     if len(set(setting.selected_users)) != len(setting.selected_users):
         errors.append("selectedUsers must not contain duplicates")
+    for field, text in (("subject", setting.subject), ("body", setting.body)):
+        errors.extend(f"{field}: {e}" for e in template_errors(text or ""))
     return errors
 
 

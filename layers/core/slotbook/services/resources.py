@@ -74,14 +74,25 @@ class ResourceService:
         if skip < 0 or not 1 <= limit <= MAX_LIST_LIMIT:
             raise InvalidRequest(f"skip must be >= 0 and limit between 1 and {MAX_LIST_LIMIT}")
         found = sorted(self._store.list_resources(location_id, kind), key=lambda r: (r.created_at, r.id))
-        return found[skip : skip + limit]
+        return self._live(location_id, found[skip : skip + limit])
 
     def get_resource(self, location_id: str, kind: ResourceType, resource_id: str) -> Resource:
         """One resource; NotFound for an unknown id, another location's, or another type's."""
         found = self._store.get_resource(location_id, kind, resource_id)
         if found is None:
             raise NotFound("Calendar resource", resource_id)
-        return found
+        return self._live(location_id, [found])[0]
+
+    def _live(self, location_id: str, resources: list[Resource]) -> list[Resource]:
+        """``resources`` listing only calendars that still exist (one batched read), so what a
+        client reads it can write back (a deleted calendar id would be refused with 400)."""
+        wanted = {cid for r in resources for cid in r.calendar_ids}
+        if not wanted:
+            return resources
+        live = self._store.existing_calendars(location_id, wanted)
+        return [
+            r.model_copy(update={"calendar_ids": [c for c in r.calendar_ids if c in live]}) for r in resources
+        ]
 
     def create_resource(self, location_id: str, kind: ResourceType, data: ResourceInput) -> Resource:
         """Store a new resource and map it to ``data.calendar_ids`` in one transaction.

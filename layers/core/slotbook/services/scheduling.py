@@ -65,6 +65,9 @@ MAX_ATTEMPTS = 6
 """Booking attempts (fresh reads each time) before a lost race becomes BookingConflict."""
 RETRY_BASE_SECONDS = 0.01
 """Backoff before retry n is uniform in [0, RETRY_BASE_SECONDS * 2**n) (full jitter)."""
+MAX_LISTED_OCCURRENCES = 5000
+"""Most recurring occurrences one event listing expands (a response must stay well under
+Lambda's 6 MB); a longer window answers 400."""
 MAX_CALENDAR_BLOCKS = 1000
 """Block slots one calendar may hold (they live in a map on the calendar item)."""
 MAX_HOSTS_PER_BOOKING = 30
@@ -72,6 +75,7 @@ MAX_HOSTS_PER_BOOKING = 30
 timeline entries) in one transaction, whose limit is 100."""
 
 Clock = Callable[[], datetime]
+ChangeHook = Callable[[Event | None, Event | None], None]
 
 
 def _utcnow() -> datetime:
@@ -149,11 +153,22 @@ class SchedulingService:
     """The scheduling core over one store. ``clock`` returns an aware UTC ``now``."""
 
     def __init__(
-        self, store: DynamoStore, clock: Clock = _utcnow, sleep: Callable[[float], None] = time.sleep
+        self,
+        store: DynamoStore,
+        clock: Clock = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        on_change: ChangeHook | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._sleep = sleep
+        self._on_change = on_change
+        """Told ``(before, after)`` of every appointment write once it committed, and
+        ``(event, None)`` after a delete (issue 5: notifications; see container.py)."""
+
+    def _changed(self, before: Event | None, after: Event | None) -> None:
+        if self._on_change is not None:
+            self._on_change(before, after)
 
     # -- calendars ----------------------------------------------------------------------------
 
@@ -411,6 +426,7 @@ class SchedulingService:
             )
         else:
             self._store.save_event(plan.event, plan.previous)
+        self._changed(plan.previous, plan.event)
         logger.info(
             "appointment booked" if plan.previous is None else "appointment changed",
             extra={
@@ -439,6 +455,7 @@ class SchedulingService:
         if event.kind is EventKind.BLOCK and event.calendar_id and not event.hosts:
             calendar_exists = self._store.get_calendar(location_id, event.calendar_id) is not None
         self._store.delete_event(event, calendar_exists=calendar_exists)
+        self._changed(event, None)
 
     # -- block slots --------------------------------------------------------------------------
 
@@ -606,7 +623,10 @@ class SchedulingService:
             if option == "continue":
                 instances.append(_detached(master, occ, status=overlap_status))
             elif option == "book_next":
-                slot = _next_slot(query, occ, following, duration)
+                # The series' own other occurrences count as this calendar's bookings (seats and
+                # the daily limit), as those moved so far do.
+                own = [first.start, *(o for o in later if o != occ), *(i.start for i in instances)]
+                slot = _next_slot(_with_own_bookings(query, own, duration), occ, following, duration)
                 if slot is not None:
                     instances.append(_detached(master, occ, start=slot))
         master = master.model_copy(update={"exdates": exdates, "detached": [i.id for i in instances]})
@@ -695,9 +715,16 @@ class SchedulingService:
             assert previous.rrule is not None and previous.rrule_timezone is not None
             tz = previous.rrule_timezone
             recurrence.parse(previous.rrule, event.start, _seconds(event.end - event.start), zone(tz))
-            master = event.model_copy(
-                update={"exdates": _shifted(previous.exdates, previous.start, event.start, zone(tz))}
-            )
+            shifted = _shifted(previous.exdates, previous.start, event.start, zone(tz))
+            # A detached instance keeps its id (its original start): when the moved series has an
+            # occurrence there, that start stays excluded, or two events would share the id.
+            claimed = {p[1] for p in map(recurrence.parse_instance_id, previous.detached) if p is not None}
+            rule = previous.rrule
+            exdates = [
+                old if old in claimed and recurrence.is_occurrence(rule, event.start, tz, old) else new
+                for old, new in zip(previous.exdates, shifted, strict=True)
+            ]
+            master = event.model_copy(update={"exdates": exdates})
         versions, _ = self._store.host_versions(location_id, [*previous.hosts, *master.hosts])
         resources = self._store.resource_versions(location_id, [*previous.resources, *master.resources])
         return BookingPlan(
@@ -769,6 +796,11 @@ class SchedulingService:
             resource_versions=plan.resource_versions,
             now=self._clock(),
         )
+        self._changed(change.previous, master)
+        if change.previous is not None:  # occurrences edited on their own (a new series: none)
+            for instance in change.instances:
+                original = instance.original_start
+                self._changed(_instance(change.previous, original) if original else None, instance)
         subject = master or change.previous
         assert subject is not None
         logger.info(
@@ -829,6 +861,11 @@ class SchedulingService:
             zone_name = m.rrule_timezone or "UTC"
             for occ in recurrence.occurrences(m.rrule, m.start, zone_name, since, hi, m.exdates):
                 out.append(_instance(m, occ))
+                if len(out) > MAX_LISTED_OCCURRENCES:
+                    raise InvalidRequest(
+                        f"The window holds more than {MAX_LISTED_OCCURRENCES} recurring occurrences; "
+                        "ask for a shorter one"
+                    )
         return out
 
     # -- internals ----------------------------------------------------------------------------
@@ -1261,6 +1298,22 @@ def _next_slot(
         return None
     found = compute_slots(replace(query, window_start=lo, window_end=hi))
     return datetime.fromtimestamp(found[0], UTC) if found else None
+
+
+def _with_own_bookings(query: AvailabilityQuery, starts: list[datetime], duration: int) -> AvailabilityQuery:
+    """``query`` with bookings of this calendar at ``starts`` (padded by its buffers) on every host."""
+    pre, post = query.slot.pre_buffer, query.slot.post_buffer
+    ts = [int(s.timestamp()) for s in starts]
+    padded = [(t - pre, t + duration + post) for t in ts]
+    hosts = [
+        replace(
+            h,
+            bookings=[*h.bookings, *padded],
+            booking_starts=[*(h.booking_starts or [b[0] + pre for b in h.bookings]), *ts],
+        )
+        for h in query.hosts
+    ]
+    return replace(query, hosts=hosts)
 
 
 def _shifted(

@@ -43,6 +43,21 @@ Access patterns (written before the code; keys are built only in :mod:`slotbook.
     (master = event item of pattern 6, no timeline entries; filter firstTs/lastTs on the window)
 24  recurring series occupying a host or a      attributes ``series_<master>`` of pattern 8's (and   table
     room/equipment (+ their versions)           20's) items; one BatchGetItem for hosts + resources
+25  directory entry (contact / user) by id      PK=LOC#<loc>, SK=PERSON#<kind>#<id>                  table
+    (recipients: one BatchGetItem for several)
+26  admin users of a location                   PK=LOC#<loc>, SK begins_with PERSON#user#,           table
+    (``selectedUsers: sub_account_admin``)      filter ``admin`` = true
+27  webhook endpoint by id (delete)             PK=LOC#<loc>, SK=WEBHOOK#<id>                        table
+28  webhook endpoints of a location             PK=LOC#<loc>, SK begins_with WEBHOOK#                table
+29  delivery jobs due in the last minutes      GSI1PK=DUE#<UTC minute>#<shard>, GSI1SK <= <now>     GSI1
+    (sweep: one Query per minute bucket × shard; sparse: only pending / claimed jobs carry it)
+30  jobs of an appointment (cancel / move)      PK=LOC#<loc>, SK begins_with JOB#<appointment>#      table
+    (a job's status changes are conditional UpdateItems: claim pending → claimed exactly once)
+31  sent marker of (job, channel, recipient)    PK=LOC#<loc>, SK=SENT#<job>#<channel>#<addrHash>     table
+    (conditional PutItem before sending: a retried job never re-sends to a served recipient)
+32  delivery log of an appointment              PK=LOC#<loc>, SK begins_with DLV#<appointment>#      table
+33  in-app items of a user, newest first        PK=LOC#<loc>, SK begins_with INBOX#<user>#           table
+34  reschedule counter (.ics SEQUENCE)          PK=LOC#<loc>, SK=JOBSEQ#<appointment>                table
 ==  ==========================================  ===================================================  =======
 
 A free-slots call is therefore one BatchGetItem (location + calendar with its block slots,
@@ -80,6 +95,8 @@ from slotbook.domain import ApiKey, AvailabilitySchedule, Calendar, Event, Event
 from slotbook.errors import BookingConflict, ConcurrentUpdate, NotFound, ValidationFailed
 from slotbook.intervals import Interval
 from slotbook.store import keys as k
+from slotbook.store.delivery import DeliveryStore
+from slotbook.store.directory import DirectoryStore
 from slotbook.store.groups import GroupStore
 from slotbook.store.notes import NoteStore
 from slotbook.store.notifications import NotificationStore
@@ -128,7 +145,16 @@ class CalendarState:
     resources: dict[str, int] = field(default_factory=dict)
 
 
-class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, NotificationStore, SeriesStore):
+class DynamoStore(
+    GroupStore,
+    ScheduleStore,
+    ResourceStore,
+    NoteStore,
+    NotificationStore,
+    SeriesStore,
+    DirectoryStore,
+    DeliveryStore,
+):
     """Repository over one DynamoDB table (area-specific methods come from the mixins).
 
     ``client`` is the *client of a boto3 DynamoDB resource* (``boto3.resource("dynamodb").meta.client``):
@@ -245,6 +271,10 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
                 ExpressionAttributeValues={":doc": doc, ":prev": previous.model_dump_json()},
             )
         except ClientError as exc:
+            if _code(exc) == "ValidationException":  # the item (doc + travelling maps) > 400 KB
+                raise ValidationFailed(
+                    ["the calendar is too large to store with its schedules and blocks"]
+                ) from exc
             if _code(exc) != "ConditionalCheckFailedException":
                 raise
             if self.get_calendar(calendar.location_id, calendar.id) is None:
@@ -386,8 +416,9 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
     ) -> None:
         """Write an appointment (new or changed) atomically with version bumps of ``versions``.
 
-        ``active_group``: the calendar's group must still exist and be enabled (its item's
-        ``active`` flag, pattern 12), checked in the same transaction.
+        ``active_group``: the calendar's group must not be disabled (its item's ``active``
+        flag, pattern 12), checked in the same transaction. A group deleted under the calendar
+        (a calendar joining it raced the delete) disables nothing, as free slots assume.
 
         ``versions`` maps every host whose availability was checked to the version read before
         that check; ``resource_versions`` likewise every room or equipment whose capacity was
@@ -417,7 +448,7 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
                     "ConditionCheck": {
                         "TableName": self._name,
                         "Key": k.group(event.location_id, active_group),
-                        "ConditionExpression": "active = :on",
+                        "ConditionExpression": "attribute_not_exists(PK) OR active = :on",
                         "ExpressionAttributeValues": {":on": True},
                     }
                 }
@@ -566,6 +597,10 @@ class DynamoStore(GroupStore, ScheduleStore, ResourceStore, NoteStore, Notificat
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ValidationError" for r in reasons):
+                # e.g. an item that would pass DynamoDB's 400 KB limit: the request, not a race
+                raise ValidationFailed(["the change would make a stored item too large"]) from exc
             if _is_cancelled(exc):
                 raise BookingConflict("The slot was taken by a concurrent booking.") from exc
             raise

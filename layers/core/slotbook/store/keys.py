@@ -167,3 +167,77 @@ def calendar_series_gsi(location_id: str, calendar_id: str) -> str:
 SERIES_ATTR_PREFIX = "series_"
 """Host VERSION items carry one attribute ``series_<masterId>`` per recurring series occupying
 the host (its rule, duration, buffers and exceptions), read with the version."""
+
+
+# -- recipient directory and webhook endpoints (patterns 25-28) ---------------------------------
+
+
+def person(location_id: str, kind: str, person_id: str) -> dict[str, str]:
+    """A directory entry of a location (``kind`` is ``contact`` or ``user``)."""
+    return {PK: f"LOC#{location_id}", SK: f"{person_prefix(kind)}{person_id}"}
+
+
+def person_prefix(kind: str) -> str:
+    return f"PERSON#{kind}#"
+
+
+def webhook(location_id: str, webhook_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"{WEBHOOK_PREFIX}{webhook_id}"}
+
+
+WEBHOOK_PREFIX = "WEBHOOK#"
+
+
+# -- delivery jobs, sent markers, delivery log, in-app inbox (patterns 29-34) ------------------
+
+
+DUE_SHARDS = 2
+"""Partitions per minute of the due-jobs index (spreads a burst of reminders due together)."""
+
+
+def job(location_id: str, appointment_id: str, job_id: str) -> dict[str, str]:
+    """A delivery job, under its appointment (pattern 30 lists an appointment's jobs)."""
+    return {PK: f"LOC#{location_id}", SK: f"{job_prefix(appointment_id)}{job_id}"}
+
+
+def job_prefix(appointment_id: str) -> str:
+    return f"JOB#{appointment_id}#"
+
+
+def due_bucket(minute: datetime, shard: int) -> str:
+    """GSI1 partition of the jobs due in one UTC minute (``DUE#2027-03-01T08:05#<shard>``); only
+    jobs still to hand out carry it (a sparse index)."""
+    return f"DUE#{minute:%Y-%m-%dT%H:%M}#{shard}"
+
+
+def due_sk(due: datetime, location_id: str, job_id: str) -> str:
+    return f"{sort_key(due)}#{location_id}#{job_id}"
+
+
+def sequence(location_id: str, appointment_id: str) -> dict[str, str]:
+    """The reschedule counter of an appointment (the ``.ics`` SEQUENCE)."""
+    return {PK: f"LOC#{location_id}", SK: f"JOBSEQ#{appointment_id}"}
+
+
+def sent_marker(location_id: str, job_id: str, channel: str, address_hash: str) -> dict[str, str]:
+    """One (job, channel, recipient) delivery: written conditionally before sending, so a retried
+    or duplicated job never re-sends to a recipient already served."""
+    return {PK: f"LOC#{location_id}", SK: f"SENT#{job_id}#{channel}#{address_hash}"}
+
+
+def delivery_record(location_id: str, appointment_id: str, at: datetime, record_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"{delivery_prefix(appointment_id)}{sort_key(at)}#{record_id}"}
+
+
+def delivery_prefix(appointment_id: str) -> str:
+    return f"DLV#{appointment_id}#"
+
+
+def inbox_item(location_id: str, user_id: str, at: datetime, item_key: str) -> dict[str, str]:
+    """An in-app item of a user; ``at`` (the job's due instant) first, so newest-first listing is a
+    descending Query, and ``item_key`` (the message's idempotency key) makes a retry rewrite it."""
+    return {PK: f"LOC#{location_id}", SK: f"{inbox_prefix(user_id)}{sort_key(at)}#{item_key}"}
+
+
+def inbox_prefix(user_id: str) -> str:
+    return f"INBOX#{user_id}#"

@@ -274,7 +274,9 @@ class ScheduleStore:
         """Set an event calendar's own schedule: create (``previous`` None; the calendar must have
         none) or replace ``previous`` (only if unchanged since read). Raises
         :class:`~slotbook.errors.NotFound` if the calendar is gone,
-        :class:`~slotbook.errors.ConcurrentUpdate` if its schedule changed meanwhile."""
+        :class:`~slotbook.errors.ConcurrentUpdate` if its schedule changed meanwhile,
+        :class:`~slotbook.errors.ValidationFailed` if the calendar item would grow past
+        DynamoDB's item size limit (its members' schedules travel on it too)."""
         assert schedule.calendar_id is not None
         values: dict[str, Any] = {":doc": schedule.model_dump_json()}
         if previous is None:
@@ -292,7 +294,12 @@ class ScheduleStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ValidationException":  # the calendar item would exceed 400 KB
+                raise ValidationFailed(
+                    ["the schedule cannot be stored on its calendar (the calendar item would be too large)"]
+                ) from exc
+            if code != "ConditionalCheckFailedException":
                 raise
             exists, _ = self.get_calendar_schedule(
                 schedule.location_id, schedule.calendar_id, consistent=True

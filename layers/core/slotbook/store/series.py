@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
 
 from slotbook.domain import Event
 from slotbook.errors import ValidationFailed
@@ -254,7 +255,14 @@ class SeriesStore:
             raise ValidationFailed(
                 ["this recurring booking changes too many items at once (fewer occurrences or team members)"]
             )
-        self._transact(items)
+        try:
+            self._transact(items)
+        except ClientError as exc:
+            if _too_large(exc):  # the series maps no longer fit a VERSION item (400 KB)
+                raise ValidationFailed(
+                    ["a team member or resource of this series holds too many recurring series"]
+                ) from exc
+            raise
 
     def _version_update(
         self,
@@ -298,6 +306,16 @@ class SeriesStore:
             update["ConditionExpression"] = "version = :seen"
             values[":seen"] = version
         return {"Update": update}
+
+
+def _too_large(exc: ClientError) -> bool:
+    """A write refused because an item would exceed DynamoDB's 400 KB: a ValidationException, or
+    (TransactWriteItems on AWS) a cancellation with a ValidationError reason."""
+    error = exc.response.get("Error", {})
+    reasons = exc.response.get("CancellationReasons") or []
+    messages = [str(error.get("Message", ""))] if error.get("Code") == "ValidationException" else []
+    messages += [str(r.get("Message", "")) for r in reasons if r.get("Code") == "ValidationError"]
+    return any("size" in m.lower() for m in messages)
 
 
 def _membership(ident: str, master: Event | None, previous: Event | None, field: str) -> str:
