@@ -205,6 +205,8 @@ def _bootstrap_in_moto(region: str, admin_token: str) -> LocalInfo:
     from localdev.template import create_tables
 
     moto_atomic.install()
+    # Webhook receivers of a developer's machine listen on localhost (refused on AWS).
+    os.environ.setdefault("SLOTBOOK_WEBHOOK_PRIVATE_TARGETS", "true")
     template = load_template()
     table_names = create_tables(boto3.client("dynamodb", region_name=region), template=template)
 

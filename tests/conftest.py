@@ -54,6 +54,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[str]:
         "SLOTBOOK_ADMIN_TOKEN": ADMIN_TOKEN,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Slotbook",
+        "SLOTBOOK_WEBHOOK_PRIVATE_TARGETS": "true",  # test receivers listen on 127.0.0.1
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ADMIN_TOKEN_HASH_PARAMETER", raising=False)

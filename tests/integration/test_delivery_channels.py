@@ -429,7 +429,7 @@ def test_the_readme_receiver_verifies_a_delivery_and_dedupes_its_retry(
     receiver: tuple[str, dict[str, Any], list[dict[str, Any]]],
 ) -> None:
     url, namespace, handled = receiver
-    sender = WebhookSender(lambda m: SECRET, real_clock)
+    sender = WebhookSender(lambda m: SECRET, real_clock, allow_private=True)
 
     # When a delivery is sent, then sent again (a retry after a lost answer: same delivery id)
     first = sender.send(webhook(url, "dlv-1"))
@@ -458,7 +458,7 @@ def test_the_readme_receiver_refuses_bad_signatures(
     url, _, handled = receiver
 
     with pytest.raises(DeliveryFailed) as failed:
-        WebhookSender(lambda m: secret, clock).send(webhook(url))
+        WebhookSender(lambda m: secret, clock, allow_private=True).send(webhook(url))
 
     assert failed.value.detail == "webhook: HTTP 401"
     assert failed.value.retryable is False
@@ -520,7 +520,7 @@ def test_webhook_posts_the_payload_as_signed_json(scripted: tuple[str, type[Scri
         return SECRET
 
     delivery = webhook(url, "dlv-42")
-    assert WebhookSender(secret_for, lambda: sent_at).send(delivery) == "dlv-42"
+    assert WebhookSender(secret_for, lambda: sent_at, allow_private=True).send(delivery) == "dlv-42"
 
     [(path, headers, body)] = handler.requests
     assert path == "/hooks/slotbook"
@@ -556,7 +556,7 @@ def test_webhook_answers_decide_sent_retry_or_fail(
 ) -> None:
     url, handler = scripted
     handler.status = status
-    sender = WebhookSender(lambda m: SECRET, real_clock)
+    sender = WebhookSender(lambda m: SECRET, real_clock, allow_private=True)
 
     if outcome == "sent":
         assert sender.send(webhook(url)) == "dlv-1"
@@ -573,7 +573,7 @@ def test_webhook_timeout_is_retryable(scripted: tuple[str, type[Scripted]]) -> N
     handler.hang = threading.Event()
 
     with pytest.raises(DeliveryFailed) as failed:
-        WebhookSender(lambda m: SECRET, real_clock, timeout_s=0.2).send(webhook(url))
+        WebhookSender(lambda m: SECRET, real_clock, timeout_s=0.2, allow_private=True).send(webhook(url))
 
     assert failed.value.retryable is True
     assert failed.value.detail == "webhook: timed out"
@@ -586,7 +586,9 @@ def test_webhook_to_a_closed_port_is_retryable() -> None:
     # The port is free again: nothing listens there.
 
     with pytest.raises(DeliveryFailed) as failed:
-        WebhookSender(lambda m: SECRET, real_clock).send(webhook(f"http://127.0.0.1:{port}/x"))
+        WebhookSender(lambda m: SECRET, real_clock, allow_private=True).send(
+            webhook(f"http://127.0.0.1:{port}/x")
+        )
 
     assert failed.value.retryable is True
 
@@ -596,14 +598,16 @@ def test_webhook_to_a_closed_port_is_retryable() -> None:
 )
 def test_webhook_refuses_urls_that_are_not_http(url: str) -> None:
     with pytest.raises(DeliveryFailed) as failed:
-        WebhookSender(lambda m: SECRET, real_clock).send(webhook(url))
+        WebhookSender(lambda m: SECRET, real_clock, allow_private=True).send(webhook(url))
     assert failed.value.retryable is False
 
 
 def test_webhook_without_payload_is_not_retryable(scripted: tuple[str, type[Scripted]]) -> None:
     url, handler = scripted
     with pytest.raises(DeliveryFailed) as failed:
-        WebhookSender(lambda m: SECRET, real_clock).send(message(Channel.WEBHOOK, url, idempotency_key="d"))
+        WebhookSender(lambda m: SECRET, real_clock, allow_private=True).send(
+            message(Channel.WEBHOOK, url, idempotency_key="d")
+        )
     assert failed.value.retryable is False
     assert handler.requests == []
 
@@ -611,4 +615,23 @@ def test_webhook_without_payload_is_not_retryable(scripted: tuple[str, type[Scri
 @pytest.mark.parametrize("timeout_s", [0, -1, 5.5, 30])
 def test_webhook_timeout_is_at_most_five_seconds(timeout_s: float) -> None:
     with pytest.raises(ValueError):
-        WebhookSender(lambda m: SECRET, real_clock, timeout_s=timeout_s)
+        WebhookSender(lambda m: SECRET, real_clock, timeout_s=timeout_s, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "https://10.0.0.5/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://192.168.1.20/hook",
+    ],
+)
+def test_webhooks_to_non_public_addresses_are_refused_by_default(url):
+    sender = WebhookSender(lambda m: SECRET, real_clock)
+    with pytest.raises(DeliveryFailed) as raised:
+        sender.send(webhook(url))
+    assert raised.value.retryable is False
+    assert "non-public" in str(raised.value)

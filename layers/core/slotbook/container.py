@@ -79,6 +79,7 @@ def services() -> Services:
         queue=SqsQueue(boto3.client("sqs"), queue_url) if queue_url else None,
         email_sender=settings.email_sender,
         public_url=settings.public_base_url,
+        allow_private_webhooks=settings.webhook_private_targets,
     )
     return Services(
         settings=settings,

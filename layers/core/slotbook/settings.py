@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     email_sender: str = Field(default="slotbook@example.com", alias="EMAIL_SENDER")
     """The verified SES identity notification emails are sent from."""
     public_base_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")
+    webhook_private_targets: bool = Field(default=False, alias="SLOTBOOK_WEBHOOK_PRIVATE_TARGETS")
+    """Allow outgoing webhooks to loopback/private/link-local addresses: ``make dev`` and the tests
+    only. Off on AWS, so a registered URL cannot reach the VPC, the metadata service or localhost."""
     """Base of the reschedule/cancel links in notification messages."""
 
     @model_validator(mode="after")

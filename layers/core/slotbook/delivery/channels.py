@@ -18,8 +18,10 @@ creates none, at import time or otherwise.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import re
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -277,7 +279,10 @@ class WebhookSender:
         secret_for: Callable[[Message], str],
         clock: Callable[[], datetime],
         timeout_s: float = WEBHOOK_TIMEOUT_S,
+        *,
+        allow_private: bool = False,
     ) -> None:
+        self._allow_private = allow_private
         if not 0 < timeout_s <= WEBHOOK_TIMEOUT_S:
             raise ValueError(f"timeout_s must be in (0, {WEBHOOK_TIMEOUT_S}]")
         self._secret_for = secret_for
@@ -295,6 +300,8 @@ class WebhookSender:
             raise DeliveryFailed("webhook: endpoint is not an http(s) URL", retryable=False)
         if message.payload is None:
             raise DeliveryFailed("webhook: message has no payload", retryable=False)
+        if not self._allow_private:
+            _refuse_private_target(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         body = json.dumps(message.payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(url, data=body, method="POST")
         request.add_header("Content-Type", "application/json; charset=utf-8")
@@ -322,6 +329,29 @@ class WebhookSender:
         if not 200 <= status < 300:
             raise DeliveryFailed(f"webhook: HTTP {status}", retryable=status >= 500)
         return message.idempotency_key
+
+
+def _refuse_private_target(host: str, port: int) -> None:
+    """DeliveryFailed (not retryable) when ``host`` resolves to a loopback, private, link-local,
+    multicast, reserved or unspecified address — a registered URL must not reach the VPC, the
+    instance metadata service or the function itself (server-side request forgery). A name that
+    does not resolve now is retryable. (The connection resolves again; a DNS answer changed in
+    between is not caught — acceptable for a notification, not for a security boundary.)"""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as error:
+        raise DeliveryFailed(f"webhook: cannot resolve {host[:100]}", retryable=True) from error
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_multicast
+            or address.is_reserved
+            or address.is_unspecified
+        ):
+            raise DeliveryFailed("webhook: endpoint resolves to a non-public address", retryable=False)
 
 
 def _one_line(text: str) -> str:

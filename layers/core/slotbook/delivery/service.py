@@ -172,7 +172,9 @@ class DeliveryService:
         email_sender: str = "slotbook@example.com",
         public_url: str = "",
         senders: Mapping[Channel, Sender] | None = None,
+        allow_private_webhooks: bool = False,
     ) -> None:
+        self._allow_private_webhooks = allow_private_webhooks
         self._store = store
         self._clock = clock
         self._scheduling = scheduling
@@ -327,7 +329,7 @@ class DeliveryService:
         if channel is Channel.WEBHOOK:
             assert endpoint is not None
             secret = endpoint.secret
-            return WebhookSender(lambda _m: secret, self._clock)
+            return WebhookSender(lambda _m: secret, self._clock, allow_private=self._allow_private_webhooks)
         return WhatsAppSender()
 
     def _record(self, record: DeliveryRecord) -> None:
