@@ -262,7 +262,7 @@ OTHER_STATEMENTS: dict[str, list[dict[str, Any]]] = {
             set(),
         ),
         ("NotesFunction", {"GetItem", "Query", "PutItem", "DeleteItem"}, set()),
-        ("NotificationsFunction", {"GetItem", "Query", "PutItem", "UpdateItem"}, set()),
+        ("NotificationsFunction", {"GetItem", "Query", "PutItem", "UpdateItem"}, {"dynamodb:Query"}),
         ("RemindersFunction", {"UpdateItem"}, {"dynamodb:Query"}),
         ("DeliveriesFunction", {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"}, set()),
     ],

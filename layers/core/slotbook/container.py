@@ -88,7 +88,7 @@ def services() -> Services:
         scheduling=scheduling,
         groups=GroupService(store, _now),
         notes=NoteService(store, scheduling, _now),
-        notifications=NotificationService(store, _now),
+        notifications=NotificationService(store, _now, on_change=delivery.on_settings_change),
         resources=ResourceService(store, _now),
         schedules=ScheduleService(store, _now),
         directory=directory,

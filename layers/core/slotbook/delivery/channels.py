@@ -27,6 +27,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -149,16 +150,20 @@ class EmailSender:
         address = message.recipient.address
         if "@" not in address:
             raise DeliveryFailed("email: recipient has no email address", retryable=False)
-        to = formataddr((_one_line(message.recipient.name), address), charset="utf-8")
         subject = _one_line(message.subject)
+        try:  # an address the MIME/SES headers cannot carry (a non-ASCII local part, a stray ",")
+            to = formataddr((_one_line(message.recipient.name), address), charset="utf-8")
+            raw = self._mime(message, message.ics, subject) if message.ics else None
+        except (ValueError, MessageError) as error:
+            raise DeliveryFailed("email: the address cannot be used in a message", retryable=False) from error
         request: dict[str, Any] = {
             "FromEmailAddress": self._from,
             "Destination": {"ToAddresses": [address] if message.ics else [to]},
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
-        if message.ics:
-            request["Content"] = {"Raw": {"Data": self._mime(message, message.ics, subject)}}
+        if raw is not None:
+            request["Content"] = {"Raw": {"Data": raw}}
         else:
             request["Content"] = {
                 "Simple": {

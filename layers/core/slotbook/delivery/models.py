@@ -115,6 +115,9 @@ class Job(Model):
     status: JobStatus = JobStatus.PENDING
     attempts: int = 0
     created_at: datetime
+    snapshot: dict[str, Any] | None = None
+    """``appointment.deleted`` webhook jobs: the appointment as it was (the webhook payload's
+    shape) — it no longer exists when the job is delivered."""
 
 
 class DeliveryStatus(StrEnum):

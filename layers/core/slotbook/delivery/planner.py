@@ -7,7 +7,7 @@ webhook endpoints into :class:`Plan` — jobs to write and pending job ids to ca
 Rules (issue 5):
 
 * **Immediate** — booked (a new appointment; plus ``confirmation`` when it is created
-  confirmed), confirmation (status changed to confirmed), reschedule (start or end changed),
+  confirmed), confirmation (status changed to confirmed), reschedule (start, end or calendar changed),
   cancellation (status changed to cancelled): every active setting of the matching
   ``notificationType`` and every active webhook endpoint subscribed to the change gets one job
   due ``now``. Job ids carry the appointment's ``updated_at`` (µs), so replaying the same change
@@ -19,7 +19,7 @@ Rules (issue 5):
   reminders").
 * **Suppression** — ``toNotify: false`` plans nothing and cancels every pending job; a cancelled
   appointment keeps no reminders or follow-ups; a deleted one only loses its pending jobs (no
-  message: deleting is not cancelling). Block slots never notify.
+  message but the ``appointment.deleted`` webhook: deleting is not cancelling). Block slots never notify.
 * **Recurring series** (a master, :attr:`Event.is_series`): immediate notifications are sent once
   for the whole series; no reminders or follow-ups are planned for its expanded occurrences (a
   documented limit — a series can be unbounded, and nothing re-plans when time passes). An
@@ -86,7 +86,7 @@ def changes(before: Event | None, after: Event | None) -> list[BookingChange]:
     if after.status is AppointmentStatus.CANCELLED:
         return [] if before.status is AppointmentStatus.CANCELLED else [BookingChange.CANCELLED]
     out = []
-    if (after.start, after.end) != (before.start, before.end):
+    if (after.start, after.end, after.calendar_id) != (before.start, before.end, before.calendar_id):
         out.append(BookingChange.RESCHEDULED)
     if after.status is AppointmentStatus.CONFIRMED and before.status is not AppointmentStatus.CONFIRMED:
         out.append(BookingChange.CONFIRMED)
@@ -98,11 +98,13 @@ def relevant(before: Event | None, after: Event | None) -> bool:
     switched (off: its pending jobs go; on again: its reminders come back)."""
     if changes(before, after):
         return True
+    # A status change without a booking change (cancelled → new, → invalid) still adds or
+    # drops reminders and follow-ups.
     return (
         before is not None
         and after is not None
         and after.kind is EventKind.APPOINTMENT
-        and before.to_notify != after.to_notify
+        and (before.to_notify != after.to_notify or before.status != after.status)
     )
 
 
@@ -129,7 +131,20 @@ def plan(
     pending = list(pending)
     if not relevant(before, after):
         return Plan()
-    if after is None or not after.to_notify:
+    if after is None:
+        # Deleted: its pending jobs go; subscribed webhooks are told (appointment.deleted).
+        assert before is not None
+        gone: list[Job] = []
+        if before.to_notify:
+            revision = int(before.updated_at.timestamp() * 1_000_000)
+            deleted = BookingChange.DELETED.value
+            trigger = f"now:{deleted}"
+            for endpoint in endpoints:
+                if endpoint.active and (not endpoint.events or deleted in endpoint.events):
+                    setting_id = f"{WEBHOOK_PREFIX}{endpoint.id}"
+                    gone.append(_job(before, setting_id, deleted, trigger, now, revision, now))
+        return Plan(happened, gone, [j.id for j in pending])
+    if not after.to_notify:
         return Plan(happened, [], [j.id for j in pending])
     settings = [s for s in settings if s.is_active and not s.deleted]
     jobs: list[Job] = []
@@ -149,8 +164,38 @@ def plan(
     if after.status not in _NO_SCHEDULE and not after.is_series:
         jobs.extend(_scheduled(after, settings, now))
     keep = {j.id for j in jobs}
-    cancel = [j.id for j in pending if j.id not in keep and j.status is JobStatus.PENDING]
+    # Only scheduled jobs are replaced by a later change; an immediate one still pending (its
+    # queueing failed, the sweep will hand it out) reports a change that did happen.
+    cancel = [
+        j.id
+        for j in pending
+        if j.id not in keep and j.status is JobStatus.PENDING and not j.trigger.startswith("now:")
+    ]
     return Plan(happened, jobs, cancel)
+
+
+def replan(
+    event: Event, settings: Iterable[NotificationSetting], pending: Iterable[Job], now: datetime
+) -> Plan:
+    """The reminders and follow-ups of an unchanged appointment after its calendar's settings
+    changed (one added, edited, deactivated or deleted): the scheduled jobs the current settings
+    want (existing ids are kept: writes are idempotent) and the pending scheduled ones they no
+    longer want. Immediate jobs are left alone."""
+    jobs: list[Job] = []
+    if (
+        event.kind is EventKind.APPOINTMENT
+        and event.to_notify
+        and event.status not in _NO_SCHEDULE
+        and not event.is_series
+    ):
+        jobs = _scheduled(event, [s for s in settings if s.is_active and not s.deleted], now)
+    keep = {j.id for j in jobs}
+    cancel = [
+        j.id
+        for j in pending
+        if j.id not in keep and j.status is JobStatus.PENDING and j.trigger.startswith(("before:", "after:"))
+    ]
+    return Plan([], jobs, cancel)
 
 
 def _scheduled(event: Event, settings: list[NotificationSetting], now: datetime) -> list[Job]:

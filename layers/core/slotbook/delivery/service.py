@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -73,6 +73,10 @@ MAX_ATTEMPTS = 5
 """Deliveries of one job message before SQS dead-letters it (the queue's ``maxReceiveCount``)."""
 BACKOFF_BASE_S = 30
 BACKOFF_MAX_S = 900
+REPLAN_LOOKBACK = timedelta(days=30)
+"""Follow-ups reach at most this far past an appointment's end (notifications.MAX_OFFSET)."""
+REPLAN_HORIZON = timedelta(days=731)
+"""How far ahead a changed notification setting re-plans existing appointments."""
 SWEEP_LOOKBACK = timedelta(minutes=30)
 """How far back the sweep reads the due index: a job stays findable for 30 missed runs."""
 CLAIM_LEASE = timedelta(minutes=2)
@@ -190,7 +194,7 @@ class DeliveryService:
 
     def on_change(self, before: Event | None, after: Event | None) -> None:
         """Plan the jobs of an appointment change (``before``/``after``: stored states, None when
-        absent). Runs after the booking committed: a storage failure here is logged (and
+        absent). Runs after the booking committed: any failure here (storage or not) is logged (and
         counted) rather than failing the request — the booking stands; the sweep cannot recover
         jobs that were never written, which the ``NotificationPlanningFailed`` metric alarms on."""
         subject = after or before
@@ -198,7 +202,7 @@ class DeliveryService:
             return
         try:
             self._plan(before, after, subject)
-        except (ClientError, BotoCoreError):
+        except Exception:  # noqa: BLE001 - any failure: the booking committed, it must answer 2xx
             logger.exception("planning notifications failed", extra={"event_id": subject.id})
             metrics.add_metric(name="NotificationPlanningFailed", unit=MetricUnit.Count, value=1)
 
@@ -213,10 +217,14 @@ class DeliveryService:
             if live and after is not None and after.calendar_id
             else []
         )
-        endpoints = self._directory.webhook_endpoints(loc) if live else []
+        endpoints = self._directory.webhook_endpoints(loc) if subject.to_notify else []
         pending = [j for j in self._store.appointment_jobs(loc, subject.id) if j.status is JobStatus.PENDING]
         plan = planner.plan(before, after, settings, endpoints, pending, now)
-        if BookingChange.RESCHEDULED in plan.changes:
+        if after is None and before is not None:  # deleted: its webhook jobs carry it along
+            snapshot = appointment_payload(before)
+            plan = replace(plan, jobs=[j.model_copy(update={"snapshot": snapshot}) for j in plan.jobs])
+        if BookingChange.RESCHEDULED in plan.changes or BookingChange.CANCELLED in plan.changes:
+            # RFC 5546: each revision of the event, a CANCEL included, carries a higher SEQUENCE.
             self._store.next_sequence(loc, subject.id)
         for job_id in plan.cancel:
             self._store.cancel_job(loc, subject.id, job_id)
@@ -234,6 +242,31 @@ class DeliveryService:
                 "cancelled": len(plan.cancel),
             },
         )
+
+    def on_settings_change(self, location_id: str, calendar_id: str) -> None:
+        """Re-plan the reminders and follow-ups of the calendar's appointments after one of its
+        notification settings was created, edited or deleted: a new offset reaches appointments
+        booked before it, a removed or deactivated one is withdrawn. Appointments ending from
+        :data:`~slotbook.services.notifications.MAX_OFFSET` ago up to :data:`REPLAN_HORIZON`
+        ahead are re-planned. Runs after the setting was stored: failures are logged, never
+        raised."""
+        try:
+            now = self._clock()
+            settings = self._store.active_notifications(location_id, calendar_id)
+            lo, hi = now - REPLAN_LOOKBACK, now + REPLAN_HORIZON
+            for event in self._store.calendar_events(location_id, calendar_id, lo, hi):
+                if event.kind is not EventKind.APPOINTMENT or event.calendar_id != calendar_id:
+                    continue
+                jobs = self._store.appointment_jobs(location_id, event.id)
+                pending = [j for j in jobs if j.status is JobStatus.PENDING]
+                plan = planner.replan(event, settings, pending, now)
+                for job_id in plan.cancel:
+                    self._store.cancel_job(location_id, event.id, job_id)
+                for job in plan.jobs:
+                    self._store.put_job(job)
+        except Exception:  # noqa: BLE001 - the setting is stored; its request must answer 2xx
+            logger.exception("re-planning notifications failed", extra={"calendar_id": calendar_id})
+            metrics.add_metric(name="NotificationPlanningFailed", unit=MetricUnit.Count, value=1)
 
     # -- 2./3. sweep and hand-out -------------------------------------------------------------
 
@@ -363,12 +396,21 @@ class _Run:
 
     def execute(self) -> None:
         job = self.job
+        endpoint_id = (
+            job.setting_id.removeprefix(planner.WEBHOOK_PREFIX)
+            if job.setting_id.startswith(planner.WEBHOOK_PREFIX)
+            else None
+        )
+        if job.snapshot is not None:  # appointment.deleted: the appointment is gone
+            if endpoint_id is not None:
+                self._webhook(job.snapshot, True, endpoint_id)
+            return
         try:
             event = self.s._scheduling.get_event(job.location_id, job.appointment_id, EventKind.APPOINTMENT)
         except NotFound:
             return  # deleted meanwhile: its pending jobs were cancelled; nothing to say
-        if job.setting_id.startswith(planner.WEBHOOK_PREFIX):
-            self._webhook(event, job.setting_id.removeprefix(planner.WEBHOOK_PREFIX))
+        if endpoint_id is not None:
+            self._webhook(appointment_payload(event), event.to_notify, endpoint_id)
             return
         setting = (
             self.store.get_notification(job.location_id, event.calendar_id, job.setting_id)
@@ -378,10 +420,14 @@ class _Run:
         if setting is None:
             return  # the setting is gone (calendar deleted): nothing to send
         channel = Channel(setting.channel.value)
-        reason = self._suppressed(event) or (
-            "the notification setting is no longer active"
-            if setting.deleted or not setting.is_active
-            else None
+        reason = (
+            self._suppressed(event)
+            or (
+                "the notification setting is no longer active"
+                if setting.deleted or not setting.is_active
+                else None
+            )
+            or self._setting_changed(setting)
         )
         if reason:
             self._log(channel, setting.receiver_type.value, "", DeliveryStatus.SUPPRESSED, detail=reason)
@@ -442,16 +488,36 @@ class _Run:
                 return "the appointment was moved"
             if job.trigger.startswith("before:") and event.start <= self.now:
                 return "the appointment has already started"
+        elif (
+            event.status is AppointmentStatus.CANCELLED
+            and job.notification_type != NotificationType.CANCELLATION.value
+        ):
+            # A late booked/confirmation/reschedule message (a retry after the cancellation) would
+            # put the event back into calendars through its REQUEST invitation.
+            return "the appointment was cancelled meanwhile"
         return None
 
-    def _webhook(self, event: Event, endpoint_id: str) -> None:
+    def _setting_changed(self, setting: NotificationSetting) -> str | None:
+        """Why a job planned from an earlier version of ``setting`` must not go out: its type
+        changed, or the ``beforeTime``/``afterTime`` offset it was planned for was removed."""
+        job = self.job
+        if setting.notification_type.value != job.notification_type:
+            return "the notification setting changed its notificationType"
+        side, _, seconds = job.trigger.partition(":")
+        if side in ("before", "after"):
+            offsets = setting.before if side == "before" else setting.after
+            if int(seconds) not in {o.seconds() for o in offsets}:
+                return f"the notification setting no longer has this {side}Time offset"
+        return None
+
+    def _webhook(self, appointment: dict[str, Any], to_notify: bool, endpoint_id: str) -> None:
         job = self.job
         endpoint = next(
             (e for e in self.s._directory.webhook_endpoints(job.location_id) if e.id == endpoint_id), None
         )
         if endpoint is None:
             return  # unregistered meanwhile
-        if not event.to_notify:
+        if not to_notify:
             self._log(
                 Channel.WEBHOOK,
                 "webhook",
@@ -471,7 +537,7 @@ class _Run:
                 "type": f"appointment.{job.notification_type}",
                 "createdAt": iso_utc_ms(job.created_at),
                 "locationId": job.location_id,
-                "data": {"appointment": appointment_payload(event)},
+                "data": {"appointment": appointment},
             },
             idempotency_key=key,
         )

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from slotbook.domain import (
     NotificationChannel,
@@ -36,6 +36,7 @@ from slotbook.domain import (
     NotificationType,
 )
 from slotbook.http.ghl_models import Body, Id
+from slotbook.services.directory import is_email
 
 MAX_OFFSETS = 10
 MAX_RECIPIENTS = 20
@@ -49,7 +50,14 @@ Channel = Literal["email", "inApp", "sms", "whatsapp"]
 Kind = Literal["booked", "confirmation", "cancellation", "reminder", "followup", "reschedule"]
 OffsetUnit = Literal["mins", "hours", "days"]
 
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")]
+
+def _an_email(value: str) -> str:
+    if not is_email(value):
+        raise ValueError("must be an e-mail address")
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_an_email)]
 Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Subject = Annotated[str, Field(max_length=MAX_SUBJECT)]
 Text = Annotated[str, Field(max_length=MAX_BODY)]

@@ -29,6 +29,8 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from urllib.parse import urlsplit
 
 from slotbook.delivery.models import BookingChange, Person, Recipient, WebhookEndpoint
@@ -56,11 +58,23 @@ PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 Clock = Callable[[], datetime]
 
 
+def is_email(text: str) -> bool:
+    """An address SES and the email headers can carry: ASCII, one ``@``, a dotted domain, and
+    parseable as an RFC 5322 addr-spec (``a,b@x.com`` or ``jörg@example.de`` are not)."""
+    if not text.isascii() or not EMAIL.match(text):
+        return False
+    try:
+        Address(addr_spec=text)
+    except (ValueError, IndexError, TypeError, HeaderParseError):
+        return False
+    return True
+
+
 def person_errors(email: str | None, phone: str | None, timezone: str | None) -> list[str]:
     """Field errors of a directory entry: ``email`` an address (≤ 254 characters), ``phone`` E.164
     (``+`` and 7-15 digits), ``timezone`` an IANA zone. None is always fine."""
     errors = []
-    if email is not None and (len(email) > 254 or not EMAIL.match(email)):
+    if email is not None and (len(email) > 254 or not is_email(email)):
         errors.append("email must be an e-mail address")
     if phone is not None and not PHONE.match(phone):
         errors.append("phone must be an E.164 phone number (+ and 7 to 15 digits)")

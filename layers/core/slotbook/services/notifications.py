@@ -112,9 +112,19 @@ def _offset_errors(field: str, offsets: list[NotificationOffset]) -> list[str]:
 class NotificationService:
     """Notification settings of calendars over one store. ``clock`` returns an aware UTC now."""
 
-    def __init__(self, store: DynamoStore, clock: Clock) -> None:
+    def __init__(
+        self, store: DynamoStore, clock: Clock, on_change: Callable[[str, str], None] | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._on_change = on_change
+        """Told ``(location_id, calendar_id)`` after a reminder or follow-up setting was stored
+        (created, edited, deleted): delivery re-plans the calendar's appointments (issue 5)."""
+
+    def _changed(self, location_id: str, calendar_id: str, *settings: NotificationSetting) -> None:
+        scheduled = (NotificationType.REMINDER, NotificationType.FOLLOWUP)
+        if self._on_change is not None and any(s.notification_type in scheduled for s in settings):
+            self._on_change(location_id, calendar_id)
 
     def list_settings(
         self,
@@ -161,6 +171,7 @@ class NotificationService:
             raise ValidationFailed(errors)
         self._calendar(location_id, calendar_id)
         self._store.create_notifications(settings)
+        self._changed(location_id, calendar_id, *settings)
         return settings
 
     def get_setting(self, location_id: str, calendar_id: str, notification_id: str) -> NotificationSetting:
@@ -197,6 +208,7 @@ class NotificationService:
                 self._store.replace_notification(updated, current)
             except ConcurrentUpdate:
                 continue
+            self._changed(location_id, calendar_id, current, updated)
             return updated
         raise ConcurrentUpdate("The notification is being changed by other requests; please retry.")
 

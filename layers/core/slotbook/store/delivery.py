@@ -327,6 +327,8 @@ class DeliveryStore:
         out = []
         for item in items:
             doc = json.loads(item["doc"])
+            if doc["userId"] != user_id:
+                continue  # another user whose id starts with "<user_id>#" (the prefix is shared)
             out.append(
                 InboxItem(
                     id=doc["id"],
