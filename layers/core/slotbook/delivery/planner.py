@@ -100,11 +100,17 @@ def relevant(before: Event | None, after: Event | None) -> bool:
         return True
     # A status change without a booking change (cancelled → new, → invalid) still adds or
     # drops reminders and follow-ups.
+    # So does an occurrence of a series becoming an appointment of its own (edited without
+    # moving it): it now gets the reminders and follow-ups its series' occurrences do not.
     return (
         before is not None
         and after is not None
         and after.kind is EventKind.APPOINTMENT
-        and (before.to_notify != after.to_notify or before.status != after.status)
+        and (
+            before.to_notify != after.to_notify
+            or before.status != after.status
+            or (before.rrule is not None and after.rrule is None)
+        )
     )
 
 

@@ -412,13 +412,16 @@ class _Run:
         if endpoint_id is not None:
             self._webhook(appointment_payload(event), event.to_notify, endpoint_id)
             return
+        calendar = self.store.get_calendar(job.location_id, event.calendar_id) if event.calendar_id else None
         setting = (
             self.store.get_notification(job.location_id, event.calendar_id, job.setting_id)
-            if event.calendar_id
+            if calendar is not None and event.calendar_id
             else None
         )
         if setting is None:
-            return  # the setting is gone (calendar deleted): nothing to send
+            # The setting is gone, or its calendar is (deleting a calendar leaves its settings
+            # stored but out of reach of the API, so they must not send any more): nothing to send.
+            return
         channel = Channel(setting.channel.value)
         reason = (
             self._suppressed(event)
@@ -439,7 +442,6 @@ class _Run:
                 self._log(channel, setting.receiver_type.value, "", DeliveryStatus.UNRESOLVED, detail=problem)
         if not recipients:
             return
-        calendar = self.store.get_calendar(job.location_id, event.calendar_id) if event.calendar_id else None
         contact = self.s._directory.lookup(job.location_id, "contact", event.contact_id)
         host = self.s._directory.lookup(job.location_id, "user", event.assigned_user_id)
         subject_t, body_t = templates.templates_for(setting)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -766,8 +765,11 @@ class SchedulingService:
             raise NotFound("Event", master_id)
         for instance in self._store.get_events(location_id, master.detached):
             if instance.master_id == master.id:
-                with suppress(NotFound):  # deleted meanwhile
+                try:
                     self._store.delete_event(instance)
+                except NotFound:  # deleted meanwhile (by its own request, which notified)
+                    continue
+                self._changed(instance, None)  # an appointment of its own: withdraw its jobs
         versions, _ = self._store.host_versions(location_id, master.hosts)
         return BookingPlan(
             event=master,
@@ -795,6 +797,7 @@ class SchedulingService:
             instances=change.instances,
             resource_versions=plan.resource_versions,
             now=self._clock(),
+            active_group=plan.active_group,
         )
         self._changed(change.previous, master)
         if change.previous is not None:  # occurrences edited on their own (a new series: none)

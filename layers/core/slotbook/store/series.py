@@ -178,6 +178,7 @@ class SeriesStore:
         instances: Iterable[Event] = (),
         resource_versions: dict[str, int] | None = None,
         now: datetime | None = None,
+        active_group: str | None = None,
     ) -> None:
         """Create, change or delete a series master in one transaction.
 
@@ -189,8 +190,9 @@ class SeriesStore:
         master occupies it) or loses it (when it no longer does). An appointment ``previous``
         that becomes a series loses its timeline entries. ``last_end``: no occurrence ends after
         it (``None``: infinite). ``instances``: new detached instances, written with their
-        timeline entries. Raises BookingConflict when any condition fails; ValidationFailed when
-        the whole write does not fit one transaction.
+        timeline entries. ``active_group``: that group must still be enabled (as in
+        :meth:`DynamoStore.save_booking`). Raises BookingConflict when any condition fails;
+        ValidationFailed when the whole write does not fit one transaction.
         """
         current = master or previous
         assert current is not None
@@ -251,6 +253,17 @@ class SeriesStore:
             )
         for instance in instances:
             items.extend(self._event_writes(instance, None))
+        if active_group is not None:
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._name,
+                        "Key": k.group(location_id, active_group),
+                        "ConditionExpression": "attribute_not_exists(PK) OR active = :on",
+                        "ExpressionAttributeValues": {":on": True},
+                    }
+                }
+            )
         if len(items) > MAX_TRANSACTION_ITEMS:
             raise ValidationFailed(
                 ["this recurring booking changes too many items at once (fewer occurrences or team members)"]

@@ -1,0 +1,1 @@
+"""Local fake calendar providers (Google Calendar, Microsoft Graph) for tests and ``make dev``."""
