@@ -24,6 +24,7 @@ import pytest
 
 from localdev.fake_providers.google import ConsentError, FakeGoogle
 from slotbook.providers.base import (
+    AccessTokenRejected,
     CalendarProvider,
     EventDraft,
     OAuthTokens,
@@ -214,7 +215,7 @@ def test_a_wrong_client_secret_is_a_non_retryable_error(
     with pytest.raises(ProviderError) as failed:
         impostor.exchange_code(code=code, code_verifier=VERIFIER, redirect_uri=REDIRECT)
     assert (failed.value.status, failed.value.retryable) == (401, False)
-    assert not isinstance(failed.value, ReauthorizationRequired)
+    assert not isinstance(failed.value, (ReauthorizationRequired, AccessTokenRejected))
     assert sleeps == []
 
 
@@ -225,7 +226,7 @@ def test_refresh_issues_a_new_access_token_and_keeps_the_refresh_token(
     assert tokens.refresh_token is not None
     # Given the access token expired
     clock.now = NOW + timedelta(hours=2)
-    with pytest.raises(ProviderError) as expired:
+    with pytest.raises(AccessTokenRejected) as expired:
         google.list_calendars(tokens.access_token)
     assert (expired.value.status, expired.value.retryable) == (401, False)
     assert tokens.access_token not in str(expired.value)  # tokens never reach messages

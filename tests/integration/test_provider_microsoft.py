@@ -25,6 +25,7 @@ import pytest
 
 from localdev.fake_providers.microsoft import FakeMicrosoft
 from slotbook.providers.base import (
+    AccessTokenRejected,
     CalendarProvider,
     EventDraft,
     OAuthTokens,
@@ -240,7 +241,7 @@ def test_a_wrong_client_secret_is_not_a_reauthorization(fake: FakeMicrosoft, clo
     code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect).query))["code"]
     with pytest.raises(ProviderError) as caught:
         bad.exchange_code(code=code, code_verifier=verifier, redirect_uri=REDIRECT)
-    assert not isinstance(caught.value, ReauthorizationRequired)
+    assert not isinstance(caught.value, (ReauthorizationRequired, AccessTokenRejected))
     assert (caught.value.status, caught.value.retryable) == (401, False)
 
 
@@ -287,7 +288,7 @@ def test_refresh_rotates_and_a_revoked_refresh_token_needs_reauthorization(
 
     # An access token stops working when it expires; refreshing gives a new working pair
     clock.now += timedelta(hours=2)
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(AccessTokenRejected) as caught:
         graph.list_calendars(tokens.access_token)
     assert (caught.value.status, caught.value.retryable) == (401, False)
     renewed = graph.refresh(tokens.refresh_token)

@@ -6,6 +6,9 @@ Instants are aware UTC datetimes. A *cursor* is the provider's incremental-sync 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +45,29 @@ class ReauthorizationRequired(ProviderError):
 
     def __init__(self, detail: str = "the provider refused the refresh token") -> None:
         super().__init__(detail, retryable=False, status=400)
+
+
+class AccessTokenRejected(ProviderError):
+    """The provider answered 401 to an API call (not the token endpoint): the access token expired
+    or was revoked. Not retryable as is: the caller refreshes the tokens and calls again (a refresh
+    that fails raises :class:`ReauthorizationRequired`)."""
+
+    def __init__(self, detail: str = "the provider refused the access token") -> None:
+        super().__init__(detail, retryable=False, status=401)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A fresh PKCE ``(code_verifier, code_challenge)`` pair (RFC 7636 §4.1-4.2, method ``S256``).
+
+    The verifier is 43 characters of the unreserved base64url alphabet (``secrets.token_urlsafe``
+    of 32 random octets, the RFC's recommendation; the RFC allows 43-128); the challenge is
+    ``BASE64URL(SHA256(ASCII(code_verifier)))`` without ``=`` padding (43 characters). The caller
+    sends the challenge in :meth:`CalendarProvider.authorization_url` and keeps the verifier for
+    :meth:`CalendarProvider.exchange_code`."""
+    verifier = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    return verifier, challenge
 
 
 @dataclass(frozen=True)
@@ -110,7 +136,8 @@ class EventDraft:
 
 class CalendarProvider(Protocol):
     """One provider. Every method takes a valid access token (callers refresh first) and raises
-    :class:`ProviderError` (or a subclass) on failure."""
+    :class:`ProviderError` (or a subclass) on failure: :class:`AccessTokenRejected` when the
+    provider refuses the access token (refresh, then call again)."""
 
     name: str
 

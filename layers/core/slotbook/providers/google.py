@@ -13,14 +13,15 @@ Plain HTTPS with the standard library against the documented REST endpoints:
 The three base URLs are constructor arguments, so tests and ``make dev`` point them at
 :mod:`localdev.fake_providers.google`. Nothing here logs or puts a token in an exception message.
 
-**Retries** (inside every call): 429, 403 ``rateLimitExceeded``/``userRateLimitExceeded``, 5xx,
-timeouts and refused connections are retried up to ``max_attempts`` times. A wait honours
-``Retry-After`` (seconds or HTTP date) when the provider sends one, else exponential backoff with
-jitter (``backoff_base_s * 2**n``, scaled by a random factor in [0.5, 1)); the sum of the waits is
-capped by ``max_total_sleep_s``. When the bound is reached a rate limit raises
-:class:`RateLimited` (with the last ``Retry-After``), anything else a retryable
-:class:`ProviderError`. Other 4xx raise a non-retryable :class:`ProviderError` at once
-(401: the access token was refused, refresh it; 410 on a sync: :class:`SyncCursorExpired`).
+**Retries** (inside every call, by :class:`~slotbook.providers._http.RetryingTransport`): 429,
+403 ``rateLimitExceeded``/``userRateLimitExceeded``, 5xx, timeouts and refused connections are
+retried up to ``max_attempts`` times. A wait honours ``Retry-After`` (seconds or HTTP date) when the
+provider sends one, else exponential backoff with jitter (``backoff_base_s * 2**n``, scaled by a
+random factor in [0.5, 1)); the sum of the waits is capped by ``max_total_sleep_s``. When the bound
+is reached a rate limit raises :class:`RateLimited` (with the last ``Retry-After``), anything else a
+retryable :class:`ProviderError`. Other 4xx raise a non-retryable :class:`ProviderError` at once
+(401 on an API call: :class:`AccessTokenRejected`, refresh the token and call again; 410 on a sync:
+:class:`SyncCursorExpired`).
 
 **Busy time** (:meth:`GoogleCalendar.sync`): recurring events are expanded by Google
 (``singleEvents=true``), so every instance is one :class:`BusyChange` keyed by its instance id.
@@ -35,29 +36,27 @@ unknown one.
 from __future__ import annotations
 
 import base64
-import email.utils
 import hashlib
 import json
 import random
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from slotbook.providers._http import HttpResponse, RetryingTransport, utcnow
+from slotbook.providers._http import quote_segment as _quote
+from slotbook.providers._http import utc_z as _rfc3339
+from slotbook.providers._http import zone as _zone
 from slotbook.providers.base import (
     BusyChange,
     EventDraft,
     OAuthTokens,
     ProviderCalendar,
     ProviderError,
-    RateLimited,
-    ReauthorizationRequired,
     Sleep,
     SyncCursorExpired,
     SyncPage,
@@ -91,35 +90,6 @@ def event_id_for(idempotency_key: str) -> str:
     return base64.b32hexencode(digest).decode().rstrip("=").translate(_B32HEX_TO_LOWER)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _rfc3339(instant: datetime) -> str:
-    """An aware instant as RFC 3339 in UTC (``2027-03-01T09:00:00Z``)."""
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class _Response:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        if not self.body:
-            return {}
-        try:
-            parsed = json.loads(self.body)
-        except ValueError as exc:
-            raise ProviderError(
-                f"google answered {self.status} with a body that is not JSON",
-                retryable=False,
-                status=self.status,
-            ) from exc
-        return parsed if isinstance(parsed, dict) else {}
-
-
 class GoogleCalendar:
     """A Google Calendar client for one OAuth client (``client_id``/``client_secret`` from the
     Google Cloud console; SSM on AWS). Thread-safe: it keeps no per-user state.
@@ -142,7 +112,7 @@ class GoogleCalendar:
         api_url: str = API_URL,
         scopes: tuple[str, ...] = SCOPES,
         sleep: Sleep = time.sleep,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         rand: Callable[[], float] = random.random,
         timeout_s: float = 10.0,
         max_attempts: int = 4,
@@ -158,16 +128,22 @@ class GoogleCalendar:
         self._token_url = token_url
         self._api_url = api_url.rstrip("/")
         self._scopes = scopes
-        self._sleep = sleep
         self._clock = clock
-        self._rand = rand
-        self._timeout_s = timeout_s
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_base_s = backoff_base_s
-        self._max_total_sleep_s = max_total_sleep_s
         self._page_size = page_size
         self._full_sync_lookback = full_sync_lookback
         self._send_updates = send_updates
+        self._http = RetryingTransport(
+            "google",
+            sleep=sleep,
+            clock=clock,
+            rand=rand,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_base_s=backoff_base_s,
+            max_total_sleep_s=max_total_sleep_s,
+            is_rate_limited=_is_rate_limited,
+            reason=_reason,
+        )
 
     def __repr__(self) -> str:  # never show the secret
         return f"GoogleCalendar(client_id={self._client_id!r}, api_url={self._api_url!r})"
@@ -219,36 +195,13 @@ class GoogleCalendar:
         )
 
     def _token_request(self, form: dict[str, str], *, refresh_token: str | None) -> OAuthTokens:
-        body = urllib.parse.urlencode(
-            {**form, "client_id": self._client_id, "client_secret": self._client_secret}
-        ).encode()
-        response = self._send(
-            "POST",
+        return self._http.request_tokens(
             self._token_url,
-            body=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            accept={200, 400, 401},
-        )
-        payload = response.json()
-        if response.status != 200:
-            error = str(payload.get("error", "unknown_error"))
-            if error == "invalid_grant":
-                raise ReauthorizationRequired(f"google refused the grant: {error}")
-            raise ProviderError(
-                f"google token endpoint answered {response.status} {error}",
-                retryable=False,
-                status=response.status,
-            )
-        access_token = payload.get("access_token")
-        if not isinstance(access_token, str):
-            raise ProviderError("google token response without access_token", retryable=False, status=200)
-        expires_in = int(payload.get("expires_in", 3600))
-        return OAuthTokens(
-            access_token=access_token,
-            refresh_token=payload.get("refresh_token") or refresh_token,
-            expires_at=self._clock() + timedelta(seconds=expires_in),
-            scope=str(payload.get("scope", "")),
-            account_email=_id_token_email(payload.get("id_token")),
+            form,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            refresh_token=refresh_token,
+            account_email=lambda payload: _id_token_email(payload.get("id_token")),
         )
 
     # ------------------------------------------------------------ calendars
@@ -412,15 +365,10 @@ class GoogleCalendar:
         accept_gone: bool = False,
         accept_missing: bool = False,
         accept_conflict: bool = False,
-    ) -> _Response:
+    ) -> HttpResponse:
         url = self._api_url + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
         accept = {200, 201, 204}
         if accept_gone:
             accept.add(410)
@@ -428,109 +376,32 @@ class GoogleCalendar:
             accept.add(404)
         if accept_conflict:
             accept.add(409)
-        return self._send(method, url, body=body, headers=headers, accept=accept)
-
-    def _send(
-        self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str], accept: set[int]
-    ) -> _Response:
-        """One logical call with bounded retries (see the module docstring). ``accept``: the
-        statuses returned to the caller; any other raises."""
-        slept = 0.0
-        what = f"{method} {urllib.parse.urlsplit(url).path}"  # no query: it may carry a sync token
-        for attempt in range(self._max_attempts):
-            last = attempt == self._max_attempts - 1
-            try:
-                response = self._once(method, url, body=body, headers=headers)
-            except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
-                wait = self._backoff(attempt)
-                if last or slept + wait > self._max_total_sleep_s:
-                    raise ProviderError(
-                        f"google {what} unreachable after {attempt + 1} attempts: {type(exc).__name__}",
-                        retryable=True,
-                    ) from exc
-                self._sleep(wait)
-                slept += wait
-                continue
-            if response.status in accept:
-                return response
-            rate_limited = _is_rate_limited(response)
-            if not (rate_limited or response.status >= 500):
-                raise ProviderError(
-                    f"google {what} answered {response.status}{_reason(response)}",
-                    retryable=False,
-                    status=response.status,
-                )
-            retry_after = _retry_after_s(response.headers.get("Retry-After"), self._clock())
-            wait = retry_after if retry_after is not None else self._backoff(attempt)
-            if last or slept + wait > self._max_total_sleep_s:
-                detail = f"google {what} answered {response.status} after {attempt + 1} attempts"
-                if rate_limited:
-                    raise RateLimited(detail, retry_after_s=retry_after)
-                raise ProviderError(detail, retryable=True, status=response.status)
-            self._sleep(wait)
-            slept += wait
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
-
-    def _backoff(self, attempt: int) -> float:
-        return self._backoff_base_s * (2**attempt) * (0.5 + self._rand() / 2)
-
-    def _once(self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str]) -> _Response:
-        request = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout_s) as raw:
-                return _Response(raw.status, raw.headers, raw.read())
-        except urllib.error.HTTPError as err:
-            with err:
-                return _Response(err.code, err.headers, err.read())
+        return self._http.call_api(access_token, method, url, json_body=json_body, accept=accept)
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def _quote(segment: str) -> str:
-    return urllib.parse.quote(segment, safe="")
-
-
-def _google_error(response: _Response) -> dict[str, Any]:
-    try:
-        payload = json.loads(response.body) if response.body else {}
-    except ValueError:
-        return {}
-    error = payload.get("error") if isinstance(payload, dict) else None
+def _google_error(response: HttpResponse) -> dict[str, Any]:
+    error = response.json_or_empty().get("error")
     return error if isinstance(error, dict) else {}
 
 
-def _reasons(response: _Response) -> set[str]:
+def _reasons(response: HttpResponse) -> set[str]:
     errors = _google_error(response).get("errors") or []
     return {str(e.get("reason")) for e in errors if isinstance(e, dict)}
 
 
-def _reason(response: _Response) -> str:
+def _reason(response: HttpResponse) -> str:
     reasons = sorted(_reasons(response))
     return f" ({', '.join(reasons)})" if reasons else ""
 
 
-def _is_rate_limited(response: _Response) -> bool:
+def _is_rate_limited(response: HttpResponse) -> bool:
     """429, or Google's 403 with reason ``rateLimitExceeded``/``userRateLimitExceeded``."""
     return response.status == 429 or (
         response.status == 403 and bool(_reasons(response) & _RATE_LIMIT_REASONS)
     )
-
-
-def _retry_after_s(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _id_token_email(id_token: object) -> str | None:
@@ -545,15 +416,6 @@ def _id_token_email(id_token: object) -> str | None:
         return None
     email_claim = claims.get("email") if isinstance(claims, dict) else None
     return email_claim if isinstance(email_claim, str) else None
-
-
-def _zone(name: object) -> ZoneInfo | None:
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _instant(value: Mapping[str, Any] | None, zone: ZoneInfo | None) -> datetime | None:

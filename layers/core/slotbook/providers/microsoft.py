@@ -24,17 +24,18 @@ are opaque, the returned cursor is the ``@odata.deltaLink`` with a fragment Slot
 started more than :data:`WINDOW_ROLL` (7 days) before today's window would, :meth:`sync` runs a
 fresh full round instead (``full=True``) so the horizon keeps rolling forward.
 
-**Retries** (inside every call): 429, 5xx, timeouts and refused connections are retried up to
-``max_attempts`` times. A wait honours ``Retry-After`` (seconds or HTTP date; Graph sends it on
-429 and often on 503) when present, else exponential backoff with jitter
-(``backoff_base_s * 2**n``, scaled by a random factor in [0.5, 1)); the sum of the waits is capped
-by ``max_total_sleep_s``. When the bound is reached a 429 raises :class:`RateLimited` (with the last
-``Retry-After``), anything else a retryable :class:`ProviderError`. Other 4xx raise a non-retryable
-:class:`ProviderError` at once (401: the access token was refused, refresh it; 410 or a
+**Retries** (inside every call, by :class:`~slotbook.providers._http.RetryingTransport`): 429,
+500, 502, 503, 504, timeouts and refused connections are retried up to ``max_attempts`` times. A
+wait honours ``Retry-After`` (seconds or HTTP date; Graph sends it on 429 and often on 503) when
+present, else exponential backoff with jitter (``backoff_base_s * 2**n``, scaled by a random factor
+in [0.5, 1)); the sum of the waits is capped by ``max_total_sleep_s``. When the bound is reached a
+429 raises :class:`RateLimited` (with the last ``Retry-After``), anything else a retryable
+:class:`ProviderError`. Other 4xx raise a non-retryable :class:`ProviderError` at once (401 on an
+API call: :class:`AccessTokenRejected`, refresh the token and call again; 410 or a
 ``syncStateNotFound``/``syncStateInvalid``/``resyncRequired`` error on a sync:
-:class:`SyncCursorExpired`). Retrying ``POST .../events`` is safe (``transactionId``);
-retrying ``POST /subscriptions`` after a lost answer may leave an orphan subscription, which
-expires on its own.
+:class:`SyncCursorExpired`). Retrying ``POST .../events`` is safe (``transactionId``); retrying
+``POST /subscriptions`` after a lost answer may leave an orphan subscription, which expires on its
+own.
 
 **Busy time** (:meth:`MicrosoftCalendar.sync`): a calendar view expands recurring series, so every
 occurrence/exception is one :class:`BusyChange` keyed by its own id (a stray ``seriesMaster`` is
@@ -50,28 +51,24 @@ UTC, else in UTC: Graph's calendar resource has no time zone of its own (the mai
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
 import random
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slotbook.providers._http import HttpResponse, RetryingTransport, utcnow
+from slotbook.providers._http import quote_segment as _quote
+from slotbook.providers._http import utc_z as _iso_z
+from slotbook.providers._http import zone as _zone
 from slotbook.providers.base import (
     BusyChange,
     EventDraft,
     OAuthTokens,
     ProviderCalendar,
     ProviderError,
-    RateLimited,
-    ReauthorizationRequired,
     Sleep,
     SyncCursorExpired,
     SyncPage,
@@ -100,44 +97,15 @@ most 10 minutes less, so clock skew never makes Graph refuse the request."""
 _WINDOW_FRAGMENT = "#slotbook-window="
 _NOT_BUSY_SHOW_AS = frozenset({"free", "workingElsewhere"})
 _RESYNC_CODES = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired"})
-_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 _MAX_PAGES = 10_000
 
 log = logging.getLogger(__name__)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso_z(instant: datetime) -> str:
-    """An aware instant as ISO 8601 in UTC with ``Z`` (``2027-03-01T09:00:00Z``)."""
-    return instant.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
 def _graph_local(instant: datetime) -> dict[str, str]:
     """A Graph ``dateTimeTimeZone`` for an aware instant: the UTC wall time, ``timeZone: UTC``."""
     return {"dateTime": instant.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
-
-
-@dataclass(frozen=True)
-class _Response:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        if not self.body:
-            return {}
-        try:
-            parsed = json.loads(self.body)
-        except ValueError as exc:
-            raise ProviderError(
-                f"microsoft answered {self.status} with a body that is not JSON",
-                retryable=False,
-                status=self.status,
-            ) from exc
-        return parsed if isinstance(parsed, dict) else {}
 
 
 class MicrosoftCalendar:
@@ -162,7 +130,7 @@ class MicrosoftCalendar:
         api_url: str = API_URL,
         scopes: tuple[str, ...] = SCOPES,
         sleep: Sleep = time.sleep,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         rand: Callable[[], float] = random.random,
         timeout_s: float = 10.0,
         max_attempts: int = 4,
@@ -180,18 +148,25 @@ class MicrosoftCalendar:
         self._token_url = token_url
         self._api_url = api_url.rstrip("/")
         self._scopes = scopes
-        self._sleep = sleep
         self._clock = clock
-        self._rand = rand
-        self._timeout_s = timeout_s
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_base_s = backoff_base_s
-        self._max_total_sleep_s = max_total_sleep_s
         self._page_size = page_size
         self._window_back = window_back
         self._window_ahead = window_ahead
         self._window_roll = window_roll
         self._invite_attendees = invite_attendees
+        self._http = RetryingTransport(
+            "microsoft",
+            sleep=sleep,
+            clock=clock,
+            rand=rand,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_base_s=backoff_base_s,
+            max_total_sleep_s=max_total_sleep_s,
+            is_transient=_is_transient,
+            reason=_reason,
+            log=log,
+        )
 
     def __repr__(self) -> str:  # never show the secret
         return f"MicrosoftCalendar(client_id={self._client_id!r}, api_url={self._api_url!r})"
@@ -246,36 +221,13 @@ class MicrosoftCalendar:
         )
 
     def _token_request(self, form: dict[str, str], *, refresh_token: str | None) -> OAuthTokens:
-        body = urllib.parse.urlencode(
-            {**form, "client_id": self._client_id, "client_secret": self._client_secret}
-        ).encode()
-        response = self._send(
-            "POST",
+        # no openid/profile scope: Graph names no account here
+        return self._http.request_tokens(
             self._token_url,
-            body=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            accept={200, 400, 401},
-        )
-        payload = response.json()
-        if response.status != 200:
-            error = str(payload.get("error", "unknown_error"))
-            if error == "invalid_grant":
-                raise ReauthorizationRequired(f"microsoft refused the grant: {error}")
-            raise ProviderError(
-                f"microsoft token endpoint answered {response.status} {error}",
-                retryable=False,
-                status=response.status,
-            )
-        access_token = payload.get("access_token")
-        if not isinstance(access_token, str):
-            raise ProviderError("microsoft token response without access_token", retryable=False, status=200)
-        expires_in = int(payload.get("expires_in", 3600))
-        return OAuthTokens(
-            access_token=access_token,
-            refresh_token=payload.get("refresh_token") or refresh_token,
-            expires_at=self._clock() + timedelta(seconds=expires_in),
-            scope=str(payload.get("scope", "")),
-            account_email=None,  # no openid/profile scope: Graph names no account here
+            form,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            refresh_token=refresh_token,
         )
 
     # ------------------------------------------------------------ calendars
@@ -509,78 +461,21 @@ class MicrosoftCalendar:
         json_body: Mapping[str, Any] | None = None,
         prefer_utc: bool = False,
         accept: set[int] | None = None,
-    ) -> _Response:
-        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    ) -> HttpResponse:
+        headers: dict[str, str] = {}
         if prefer_utc:
             headers["Prefer"] = f'odata.maxpagesize={self._page_size}, outlook.timezone="UTC"'
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
-        return self._send(
-            method, url, body=body, headers=headers, accept={200, 201, 202, 204, *(accept or ())}
+        return self._http.call_api(
+            access_token,
+            method,
+            url,
+            json_body=json_body,
+            headers=headers,
+            accept={200, 201, 202, 204, *(accept or ())},
         )
-
-    def _send(
-        self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str], accept: set[int]
-    ) -> _Response:
-        """One logical call with bounded retries (see the module docstring). ``accept``: the
-        statuses returned to the caller; any other raises."""
-        slept = 0.0
-        what = f"{method} {urllib.parse.urlsplit(url).path}"  # no query: it may carry a delta token
-        for attempt in range(self._max_attempts):
-            last = attempt == self._max_attempts - 1
-            try:
-                response = self._once(method, url, body=body, headers=headers)
-            except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
-                wait = self._backoff(attempt)
-                if last or slept + wait > self._max_total_sleep_s:
-                    raise ProviderError(
-                        f"microsoft {what} unreachable after {attempt + 1} attempts: {type(exc).__name__}",
-                        retryable=True,
-                    ) from exc
-                log.warning("microsoft %s failed (%s); retrying in %.2fs", what, type(exc).__name__, wait)
-                self._sleep(wait)
-                slept += wait
-                continue
-            if response.status in accept:
-                return response
-            if response.status not in _RETRYABLE_STATUSES:
-                raise ProviderError(
-                    f"microsoft {what} answered {response.status}{_reason(response)}",
-                    retryable=False,
-                    status=response.status,
-                )
-            retry_after = _retry_after_s(response.headers.get("Retry-After"), self._clock())
-            wait = retry_after if retry_after is not None else self._backoff(attempt)
-            if last or slept + wait > self._max_total_sleep_s:
-                detail = f"microsoft {what} answered {response.status} after {attempt + 1} attempts"
-                if response.status == 429:
-                    raise RateLimited(detail, retry_after_s=retry_after)
-                raise ProviderError(detail, retryable=True, status=response.status)
-            log.warning("microsoft %s answered %s; retrying in %.2fs", what, response.status, wait)
-            self._sleep(wait)
-            slept += wait
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
-
-    def _backoff(self, attempt: int) -> float:
-        return self._backoff_base_s * (2**attempt) * (0.5 + self._rand() / 2)
-
-    def _once(self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str]) -> _Response:
-        request = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout_s) as raw:
-                return _Response(raw.status, raw.headers, raw.read())
-        except urllib.error.HTTPError as err:
-            with err:
-                return _Response(err.code, err.headers, err.read())
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _quote(segment: str) -> str:
-    return urllib.parse.quote(segment, safe="")
 
 
 def _split_cursor(cursor: str) -> tuple[str, datetime | None, datetime | None]:
@@ -603,39 +498,14 @@ def _error_code(payload: Mapping[str, Any]) -> str:
     return str(error or "")
 
 
-def _reason(response: _Response) -> str:
-    try:
-        payload = json.loads(response.body) if response.body else {}
-    except ValueError:
-        return ""
-    code = _error_code(payload) if isinstance(payload, dict) else ""
+def _reason(response: HttpResponse) -> str:
+    code = _error_code(response.json_or_empty())
     return f" ({code})" if code else ""
 
 
-def _retry_after_s(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def _zone(name: object) -> ZoneInfo | None:
-    """An IANA zone by name; ``None`` for a missing or unknown name (e.g. a Windows zone name)."""
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+def _is_transient(response: HttpResponse) -> bool:
+    """500, 502, 503 or 504 (429 is a rate limit, retried too)."""
+    return response.status in _TRANSIENT_STATUSES
 
 
 def _instant(value: Mapping[str, Any] | None, *, all_day: bool) -> datetime | None:
