@@ -917,6 +917,7 @@ class SchedulingService:
         ignore_date_range: bool,
         duration: int | None = None,
         exclude_event: str | None = None,
+        series: tuple[dict[str, list[HostSeries]], dict[str, list[HostSeries]]] | None = None,
     ) -> AvailabilityQuery:
         """Assemble the engine query: one strongly consistent Query per host (never one per day);
         the calendar's own block slots, schedules and resource capacities came with the calendar.
@@ -953,12 +954,20 @@ class SchedulingService:
         blocks = [b for b in calendar_blocks if b[0] < hi_ts and b[1] > lo_ts]
         host_busy = []
         # Recurring series occupying the hosts and the calendar's rooms/equipments (one read).
-        series, taken = self._series_entries(location.id, hosts, list(state.resources), read_lo, read_hi)
+        if series is None:
+            series_map, taken = self._series_entries(
+                location.id, hosts, list(state.resources), read_lo, read_hi
+            )
+        else:  # already read with the booking's versions (SeriesStore.read_locks)
+            series_map, taken = (
+                _expand_entries(series[0], read_lo, read_hi),
+                _expand_entries(series[1], read_lo, read_hi),
+            )
         for host in hosts:
             busy = list(blocks)
             bookings: list[tuple[int, int]] = []
             starts: list[int] = []
-            for e in [*self._store.host_busy(location.id, host, read_lo, read_hi), *series.get(host, ())]:
+            for e in [*self._store.host_busy(location.id, host, read_lo, read_hi), *series_map.get(host, ())]:
                 if not e.busy or e.event_id == exclude_event:
                     continue
                 padded = (e.start - e.buffer_before, e.end + e.buffer_after)
@@ -1042,9 +1051,11 @@ class SchedulingService:
             raise SlotUnavailable("This calendar is a draft or its group is disabled; it takes no bookings.")
 
         # Versions first, busy time second: any booking committed after this read moves a version.
-        versions, last_booked = self._store.host_versions(location.id, candidates, calendar.id)
-        resource_versions = (
-            self._store.resource_versions(location.id, state.resources) if state.resources else {}
+        locks = self._store.read_locks(location.id, candidates, list(state.resources), calendar.id)
+        versions, last_booked, resource_versions = (
+            locks.host_versions,
+            locks.last_booked,
+            locks.resource_versions,
         )
         if data.ignore_free_slot_validation:
             free = list(candidates)
@@ -1058,6 +1069,7 @@ class SchedulingService:
                 ignore_date_range=data.ignore_date_range,
                 duration=int((event.end - event.start).total_seconds()),
                 exclude_event=previous.id if previous else None,
+                series=(locks.host_series, locks.resource_series),
             )
             free = free_hosts_at(query, int(event.start.timestamp()))
         if collective:
