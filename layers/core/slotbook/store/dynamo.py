@@ -103,6 +103,7 @@ from slotbook.store.notifications import NotificationStore
 from slotbook.store.resources import ResourceStore
 from slotbook.store.schedules import ScheduleStore
 from slotbook.store.series import SeriesStore
+from slotbook.store.versions import conditioned_on
 
 MAX_EVENT_SPAN = timedelta(days=31)
 """Longest allowed appointment or block slot; range reads look back this far."""
@@ -435,12 +436,7 @@ class DynamoStore(
                 "ExpressionAttributeNames": {"#lb": f"lastBooked_{event.calendar_id}"},
                 "ExpressionAttributeValues": {":next": version + 1, ":now": stamp},
             }
-            if version == 0:
-                update["ConditionExpression"] = "attribute_not_exists(version)"
-            else:
-                update["ConditionExpression"] = "version = :seen"
-                update["ExpressionAttributeValues"][":seen"] = version
-            items.append({"Update": update})
+            items.append({"Update": conditioned_on(update, version)})
         items.extend(self._resource_version_bumps(event.location_id, resource_versions or {}))
         if active_group is not None:
             items.append(
@@ -617,10 +613,23 @@ class DynamoStore(
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         return [item for page in self._pages(**kwargs) for item in page.get("Items", [])]
 
-    def _batch_get(self, wanted: list[dict[str, str]], *, consistent: bool) -> list[dict[str, Any]]:
+    def _batch_get(
+        self,
+        wanted: list[dict[str, str]],
+        *,
+        consistent: bool,
+        projection: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The items of ``wanted`` that exist (100 keys per request, unprocessed keys retried),
+        optionally projected (``projection`` with its ``names`` placeholders)."""
         out: list[dict[str, Any]] = []
         for i in range(0, len(wanted), 100):
-            request = {self._name: {"Keys": wanted[i : i + 100], "ConsistentRead": consistent}}
+            batch: dict[str, Any] = {"Keys": wanted[i : i + 100], "ConsistentRead": consistent}
+            if projection:
+                batch["ProjectionExpression"] = projection
+                batch["ExpressionAttributeNames"] = names or {}
+            request = {self._name: batch}
             while request:
                 resp = self._client.batch_get_item(RequestItems=request)
                 out.extend(resp.get("Responses", {}).get(self._name, []))

@@ -28,6 +28,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from slotbook.domain import Resource, ResourceType
 from slotbook.store import keys as k
+from slotbook.store.versions import conditioned_on
 
 if TYPE_CHECKING:
     from slotbook.store.dynamo import TimelineEntry
@@ -86,22 +87,14 @@ class ResourceStore:
         ids = list(dict.fromkeys(calendar_ids))
         found = {cid: MappedCalendar(cid, exists=False) for cid in ids}
         prefix = len(k.calendar(location_id, "")[k.SK])
-        wanted = [k.calendar(location_id, cid) for cid in ids]
-        for i in range(0, len(wanted), 100):
-            request: dict[str, Any] = {
-                self._name: {
-                    "Keys": wanted[i : i + 100],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "#sk, #res",
-                    "ExpressionAttributeNames": {"#sk": k.SK, "#res": "resources"},
-                }
-            }
-            while request:
-                resp = self._client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._name, []):
-                    cid = item[k.SK][prefix:]
-                    found[cid] = MappedCalendar(cid, True, frozenset(item.get("resources") or {}))
-                request = resp.get("UnprocessedKeys") or {}
+        for item in self._batch_get(
+            [k.calendar(location_id, cid) for cid in ids],
+            consistent=True,
+            projection="#sk, #res",
+            names={"#sk": k.SK, "#res": "resources"},
+        ):
+            cid = item[k.SK][prefix:]
+            found[cid] = MappedCalendar(cid, True, frozenset(item.get("resources") or {}))
         return found
 
     def save_resource(
@@ -221,10 +214,5 @@ class ResourceStore:
                 "UpdateExpression": "SET version = :next",
                 "ExpressionAttributeValues": {":next": version + 1},
             }
-            if version == 0:
-                update["ConditionExpression"] = "attribute_not_exists(version)"
-            else:
-                update["ConditionExpression"] = "version = :seen"
-                update["ExpressionAttributeValues"][":seen"] = version
-            items.append({"Update": update})
+            items.append({"Update": conditioned_on(update, version)})
         return items

@@ -138,21 +138,13 @@ class ScheduleStore:
         """``(calendar id, item)`` of each existing calendar of ``ids``, projected to the sort key
         plus ``projection`` (attribute names in ``names``)."""
         prefix = len(k.calendar(location_id, "")[k.SK])
-        wanted = [k.calendar(location_id, cid) for cid in ids]
-        for i in range(0, len(wanted), 100):
-            request: dict[str, Any] = {
-                self._name: {
-                    "Keys": wanted[i : i + 100],
-                    "ConsistentRead": consistent,
-                    "ProjectionExpression": "#sk" + (f", {projection}" if projection else ""),
-                    "ExpressionAttributeNames": {"#sk": k.SK, **names},
-                }
-            }
-            while request:
-                resp = self._client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self._name, []):
-                    yield item[k.SK][prefix:], item
-                request = resp.get("UnprocessedKeys") or {}
+        for item in self._batch_get(
+            [k.calendar(location_id, cid) for cid in ids],
+            consistent=consistent,
+            projection="#sk" + (f", {projection}" if projection else ""),
+            names={"#sk": k.SK, **names},
+        ):
+            yield item[k.SK][prefix:], item
 
     def save_schedule(
         self,

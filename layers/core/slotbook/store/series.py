@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 from slotbook.domain import Event
 from slotbook.errors import ValidationFailed
 from slotbook.store import keys as k
+from slotbook.store.versions import conditioned_on
 
 MAX_TRANSACTION_ITEMS = 100
 """DynamoDB's limit of actions in one TransactWriteItems."""
@@ -369,12 +370,7 @@ class SeriesStore:
         }
         if names:
             update["ExpressionAttributeNames"] = names
-        if version == 0:
-            update["ConditionExpression"] = "attribute_not_exists(version)"
-        else:
-            update["ConditionExpression"] = "version = :seen"
-            values[":seen"] = version
-        return {"Update": update}
+        return {"Update": conditioned_on(update, version)}
 
 
 def _too_large(exc: ClientError) -> bool:
