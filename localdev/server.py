@@ -11,6 +11,11 @@ keeps each DynamoDB request atomic, as it is on the real service.
 Environment: ``PORT`` (default 3000, ``0`` picks a free port), ``HOST`` (default 127.0.0.1),
 ``SLOTBOOK_ADMIN_TOKEN`` (generated when unset), any ``POWERTOOLS_*`` variable set in the shell wins over
 the template's value (e.g. ``POWERTOOLS_LOG_LEVEL=DEBUG``, ``POWERTOOLS_DEV=true`` for indented logs).
+``make dev`` also runs the fake calendar providers of :mod:`localdev.fake_providers` in-process (see
+:func:`start_fake_providers`: ``FAKE_GOOGLE_PORT``, default 3100, ``FAKE_MICROSOFT_PORT``, default 3101; free
+ports when ``PORT`` is 0) with the template's KMS keys in moto, so connecting a calendar — OAuth consent
+included — works on one machine; ``PUBLIC_BASE_URL`` (default: the server's own URL) is where the OAuth
+callback and the provider webhooks point. Sync messages run in-process (no sync queue locally).
 X-Ray and CloudWatch metrics flushing are disabled unless ``POWERTOOLS_TRACE_DISABLED`` /
 ``POWERTOOLS_METRICS_DISABLED`` say otherwise. AWS credentials are always replaced by fake ones and moto
 intercepts every AWS call: nothing here can reach a real AWS account.
@@ -232,6 +237,10 @@ def _bootstrap_in_moto(region: str, admin_token: str) -> LocalInfo:
                 sys.path.append(str(directory))
 
     _create_delivery_queues(region)
+    _create_kms_keys(region, template)
+    # No sync queue locally: sync and provider-write messages run in-process at once
+    # (slotbook.services.sync.InlineSyncQueue); the template's value is a placeholder name.
+    os.environ.pop("SYNC_QUEUE_URL", None)
 
     from localdev.seed import seed_demo
 
@@ -264,6 +273,144 @@ def _create_delivery_queues(region: str) -> None:
     sender = os.environ.get("EMAIL_SENDER")
     if sender:
         boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
+
+
+def _create_kms_keys(region: str, template: Mapping[str, Any]) -> None:
+    """The template's KMS keys in moto; ``TOKEN_KEY_ID`` / ``OAUTH_STATE_KEY_ID`` name them (the
+    template's ``!Ref`` resolves to a logical id only)."""
+    import boto3
+
+    from localdev.template import create_kms_keys
+
+    keys = create_kms_keys(boto3.client("kms", region_name=region), template)
+    for variable, logical_id in (("TOKEN_KEY_ID", "TokenKey"), ("OAUTH_STATE_KEY_ID", "OAuthStateKey")):
+        if logical_id in keys:
+            os.environ[variable] = keys[logical_id]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fake calendar providers (make dev)
+# --------------------------------------------------------------------------------------------------------
+
+FAKE_GOOGLE_PORT = 3100
+FAKE_MICROSOFT_PORT = 3101
+FAKE_GOOGLE_ACCOUNT = "erik@nordic-parts.dk"
+FAKE_GOOGLE_TEAM_CALENDAR = "team-nordic-parts@group.calendar.google.com"
+FAKE_MICROSOFT_ACCOUNT = "megan@contoso.example"
+OAUTH_CALLBACK_PATH = "/api/calendar-connections/oauth/callback"
+
+
+@dataclass
+class FakeProviderSet:
+    """The fake Google and Microsoft ``make dev`` runs (see :func:`start_fake_providers`)."""
+
+    google: Any
+    microsoft: Any
+
+    def stop(self) -> None:
+        self.google.stop()
+        self.microsoft.stop()
+
+    def banner(self) -> list[str]:
+        """Banner lines: where the consent pages are and which accounts exist."""
+        google, microsoft = self.google, self.microsoft
+        return [
+            f"  fake Google   : {google.base_url}  consent page {google.auth_url}",
+            f"                  account {FAKE_GOOGLE_ACCOUNT} (calendars: {FAKE_GOOGLE_ACCOUNT} primary, "
+            f"{FAKE_GOOGLE_TEAM_CALENDAR}); any address typed on the consent page works",
+            f"  fake Microsoft: {microsoft.base_url}  consent page {microsoft.auth_url}",
+            f"                  account {FAKE_MICROSOFT_ACCOUNT} (calendar: Calendar)",
+        ]
+
+
+def _bind_port(variable: str, default: int) -> int:
+    """``$variable`` if set, else ``default`` — or 0 (any free port) when ``PORT`` is 0 (tests)."""
+    if os.environ.get(variable):
+        return int(os.environ[variable])
+    return 0 if os.environ.get("PORT") == "0" else default
+
+
+def start_fake_providers(public_base_url: str) -> FakeProviderSet:
+    """Start :mod:`localdev.fake_providers` Google and Microsoft in-process and point the
+    functions at them.
+
+    Ports: ``FAKE_GOOGLE_PORT`` (default 3100) and ``FAKE_MICROSOFT_PORT`` (default 3101); a port
+    in use falls back to a free one. Both register ``<public_base_url>/api/calendar-connections/
+    oauth/callback`` as redirect URI and push notifications to ``<public_base_url>/webhooks/...``.
+    Seeds the Google account :data:`FAKE_GOOGLE_ACCOUNT` (primary calendar + a team calendar, two
+    events on the primary) and the fake Microsoft's default user (calendar ``Calendar``, one
+    event). Sets ``PUBLIC_BASE_URL``, ``GOOGLE_CLIENT_ID``/``_SECRET``/``_AUTH_URL``/``_TOKEN_URL``/
+    ``_API_URL`` and the same ``MICROSOFT_*``, then resets the services container so the next
+    request builds provider clients against the fakes.
+    """
+    from datetime import timedelta
+
+    from localdev.fake_providers.google import FakeGoogle
+    from localdev.fake_providers.microsoft import FakeMicrosoft
+    from slotbook import container
+
+    redirect = public_base_url.rstrip("/") + OAUTH_CALLBACK_PATH
+
+    def bound(factory: Callable[[int], Any], port: int, name: str) -> Any:
+        try:
+            return factory(port)
+        except OSError:
+            logger.warning("port %s is taken; the fake %s uses a free port instead", port, name)
+            return factory(0)
+
+    google = bound(
+        lambda port: FakeGoogle(redirect_uris=(redirect,), port=port),
+        _bind_port("FAKE_GOOGLE_PORT", FAKE_GOOGLE_PORT),
+        "Google",
+    ).start()
+    microsoft = bound(
+        lambda port: FakeMicrosoft(redirect_uris=(redirect,), port=port, user_email=FAKE_MICROSOFT_ACCOUNT),
+        _bind_port("FAKE_MICROSOFT_PORT", FAKE_MICROSOFT_PORT),
+        "Microsoft",
+    ).start()
+
+    # The next weekday at 09:00 UTC (10:00 in Copenhagen in winter): inside the demo's working hours.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    while tomorrow.weekday() >= 4:  # Fri-Sun: the second event must fall on a weekday too
+        tomorrow += timedelta(days=1)
+    google.add_account(FAKE_GOOGLE_ACCOUNT, time_zone="Europe/Copenhagen", name="Erik (Nordic Parts)")
+    google.add_calendar(
+        FAKE_GOOGLE_ACCOUNT, FAKE_GOOGLE_TEAM_CALENDAR, summary="Team calendar", time_zone="Europe/Copenhagen"
+    )
+    google.add_event(
+        FAKE_GOOGLE_ACCOUNT, start=tomorrow, end=tomorrow + timedelta(hours=1), summary="Supplier call"
+    )
+    google.add_event(
+        FAKE_GOOGLE_ACCOUNT,
+        start=tomorrow + timedelta(days=1, hours=4),
+        end=tomorrow + timedelta(days=1, hours=5, minutes=30),
+        summary="Warehouse visit",
+    )
+    microsoft.add_event(
+        microsoft.default_calendar_id(),
+        start=tomorrow + timedelta(hours=2),
+        end=tomorrow + timedelta(hours=3),
+        subject="Team sync",
+    )
+
+    for name, value in {
+        "PUBLIC_BASE_URL": public_base_url,
+        "GOOGLE_CLIENT_ID": google.client_id,
+        "GOOGLE_CLIENT_SECRET": google.client_secret,
+        "GOOGLE_AUTH_URL": google.auth_url,
+        "GOOGLE_TOKEN_URL": google.token_url,
+        "GOOGLE_API_URL": google.api_url,
+        "MICROSOFT_CLIENT_ID": microsoft.client_id,
+        "MICROSOFT_CLIENT_SECRET": microsoft.client_secret,
+        "MICROSOFT_AUTH_URL": microsoft.auth_url,
+        "MICROSOFT_TOKEN_URL": microsoft.token_url,
+        "MICROSOFT_API_URL": microsoft.api_url,
+    }.items():
+        os.environ[name] = value
+    for name in ("GOOGLE_CLIENT_SECRET_PARAMETER", "MICROSOFT_CLIENT_SECRET_PARAMETER"):
+        os.environ.pop(name, None)
+    container.reset()
+    return FakeProviderSet(google=google, microsoft=microsoft)
 
 
 REMINDER_INTERVAL_S = 15.0
@@ -351,6 +498,63 @@ class DeliveryLoop:
             for m in messages:
                 if m["MessageId"] not in failed:  # failed ones come back after their backoff
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+SYNC_INTERVAL_S = 30.0
+"""How often ``make dev`` runs the calendar-sync sweep (every 5 minutes on AWS)."""
+
+
+class SyncLoop:
+    """``make dev`` only: stands in for the sync function's EventBridge schedule. Every
+    :data:`SYNC_INTERVAL_S` seconds it invokes ``SyncFunction`` with a scheduled event (the sweep
+    renews watch channels / subscriptions and runs the safety-net syncs that are due; without a
+    sync queue they run inline) and prints one line when it queued any."""
+
+    FUNCTION = "SyncFunction"
+
+    def __init__(self, api: LocalApi, region: str, interval_s: float = SYNC_INTERVAL_S) -> None:
+        self.api = api
+        self.region = region
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="sync-loop", daemon=True)
+
+    def start(self) -> None:
+        if self.FUNCTION in self.api.functions.configs:
+            self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:  # a dev-loop hiccup must not end the loop; the trace is shown
+                logger.exception("sync loop tick failed")
+
+    def tick(self) -> int:
+        """One sweep; returns how many connections it synced."""
+        now = datetime.now(UTC)
+        result = self.api.functions.invoke(
+            self.FUNCTION,
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": LOCAL_ACCOUNT_ID,
+                "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": self.region,
+                "resources": [f"arn:aws:events:{self.region}:{LOCAL_ACCOUNT_ID}:rule/slotbook-local-sync"],
+                "detail": {},
+            },
+        )
+        queued = int((result or {}).get("queued", 0))
+        if queued:
+            sys.stdout.write(f"[sync] sweep synced {queued} calendar connection(s)\n")
+            sys.stdout.flush()
+        return queued
 
 
 def _print_delivery(record: Any) -> None:
@@ -827,8 +1031,14 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     port = int(os.environ.get("PORT") or DEFAULT_PORT)
+    public_base_url = os.environ.get("PUBLIC_BASE_URL")  # the shell's, before the template's default
     server, url = make_server(port=port, host=os.environ.get("HOST") or "127.0.0.1")
     info = bootstrap()
+    if not public_base_url:
+        split = urlsplit(url)
+        wildcard = split.hostname in ("0.0.0.0", "::", "")
+        public_base_url = f"http://127.0.0.1:{split.port}" if wildcard else url
+    fakes = start_fake_providers(public_base_url)
     print(
         "\n".join(
             [
@@ -839,6 +1049,12 @@ def main() -> None:
                 f"  tables        : {', '.join(info.table_names.values())} (moto, in-memory, {info.region})",
                 f"  reminders     : swept every {REMINDER_INTERVAL_S:.0f}s; email/SMS go to moto's SES/SNS, "
                 "one [delivery] line each",
+                f"  calendar sync : swept every {SYNC_INTERVAL_S:.0f}s; provider webhooks reach "
+                f"{public_base_url}/webhooks/google|microsoft",
+                *fakes.banner(),
+                "  connect one   : POST /api/workspaces/<location>/calendar-connections/oauth/google "
+                "(or /microsoft)",
+                "                  (bearer: the API key), open its authorizationUrl in a browser, Allow",
                 "  for the README walkthrough, paste into another shell:",
                 f"    export SLOTBOOK_URL={url} SLOTBOOK_LOCATION={info.location_id} \\",
                 f"           SLOTBOOK_KEY={info.api_key} SLOTBOOK_ADMIN_TOKEN={info.admin_token}",
@@ -849,12 +1065,16 @@ def main() -> None:
     )
     loop = DeliveryLoop(server.api, info.region)
     loop.start()
+    sync_loop = SyncLoop(server.api, info.region)
+    sync_loop.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         print("\nshutting down", flush=True)
     finally:
         loop.stop()
+        sync_loop.stop()
+        fakes.stop()
         server.server_close()
 
 

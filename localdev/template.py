@@ -1,4 +1,4 @@
-"""Read ``template.yaml`` for local runs: HTTP API routes, DynamoDB tables and function environments.
+"""Read ``template.yaml`` for local runs: HTTP API routes, DynamoDB tables, KMS keys, function environments.
 
 Everything local (the dev server, the integration tests) derives its routes, table schemas and environment
 variables from the SAM template through this module, so local behaviour cannot drift from what is deployed.
@@ -37,6 +37,7 @@ DEFAULT_REGION = "us-east-1"
 
 _FUNCTION_TYPE = "AWS::Serverless::Function"
 _TABLE_TYPE = "AWS::DynamoDB::Table"
+_KMS_KEY_TYPE = "AWS::KMS::Key"
 _LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 
@@ -374,6 +375,31 @@ def create_tables(
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
         created[table.logical_id] = table.table_name
+    return created
+
+
+def create_kms_keys(kms_client: Any, template: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Create every ``AWS::KMS::Key`` of the template through ``kms_client`` (moto: tests, ``make dev``).
+
+    Each key gets the template's ``KeySpec`` (default ``SYMMETRIC_DEFAULT``) and ``KeyUsage`` (default
+    ``ENCRYPT_DECRYPT``), e.g. ``HMAC_256`` / ``GENERATE_VERIFY_MAC`` for a MAC key; a literal
+    ``Description`` is kept. Key policies are not copied (moto does not enforce them).
+
+    :param kms_client: a boto3 KMS *client*.
+    :param template: template to read (default: the repository's ``template.yaml``).
+    :return: logical id -> key id (what ``!Ref`` of the key gives on AWS), e.g.
+        ``{"TokenKey": "<uuid>", "OAuthStateKey": "<uuid>"}``.
+    """
+    tpl = template if template is not None else load_template()
+    created: dict[str, str] = {}
+    for logical_id, resource in _resources(tpl, _KMS_KEY_TYPE).items():
+        props = resource.get("Properties", {})
+        kwargs: dict[str, Any] = {
+            "KeySpec": props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            "KeyUsage": props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            "Description": props["Description"] if isinstance(props.get("Description"), str) else logical_id,
+        }
+        created[logical_id] = kms_client.create_key(**kwargs)["KeyMetadata"]["KeyId"]
     return created
 
 

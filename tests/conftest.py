@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.kms import models as moto_kms_models
 
 from localdev import moto_atomic
-from localdev.template import create_tables
+from localdev.template import create_kms_keys, create_tables, load_template
 from slotbook import container
 from slotbook.store.dynamo import DynamoStore
 
@@ -42,9 +44,26 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     return frozen
 
 
+_moto_private_key = moto_kms_models.generate_private_key
+
+
+@cache
+def _shared_private_key() -> object:
+    return _moto_private_key("RSA_2048")
+
+
+def _private_key(key_spec: str) -> object:
+    """moto generates an RSA key pair (~50 ms) for every KMS key, even symmetric and HMAC ones
+    that never sign; those share one here. Asymmetric keys keep their own."""
+    if key_spec.startswith(("RSA_", "ECC_", "SM2")):
+        return _moto_private_key(key_spec)
+    return _shared_private_key()
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[str]:
-    """moto with the template's table; yields the table name."""
+    """moto with the template's table and KMS keys (``TOKEN_KEY_ID``, ``OAUTH_STATE_KEY_ID`` set
+    to them); yields the table name."""
     for key, value in {
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -59,9 +78,14 @@ def aws(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock) -> Iterator[str]:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ADMIN_TOKEN_HASH_PARAMETER", raising=False)
     container.reset()
+    monkeypatch.setattr(moto_kms_models, "generate_private_key", _private_key)
     with mock_aws():
         moto_atomic.install()
-        create_tables(boto3.client("dynamodb"), {"SlotbookTable": TABLE})
+        template = load_template()
+        create_tables(boto3.client("dynamodb"), {"SlotbookTable": TABLE}, template=template)
+        keys = create_kms_keys(boto3.client("kms"), template=template)
+        monkeypatch.setenv("TOKEN_KEY_ID", keys["TokenKey"])
+        monkeypatch.setenv("OAUTH_STATE_KEY_ID", keys["OAuthStateKey"])
         yield TABLE
     container.reset()
 

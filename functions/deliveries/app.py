@@ -43,7 +43,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """``{"batchItemFailures": [...]}``: the messages SQS must deliver again."""
     return process_partial_response(

@@ -15,7 +15,7 @@ from slotbook.observability import logger, metrics, tracer
 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     """``{"found": n, "handedOut": m}``: due jobs seen, and those this run claimed and queued."""
     result = services().delivery.sweep()

@@ -16,6 +16,7 @@ import pytest
 from localdev.server import LocalApi
 from localdev.template import load_template
 from tests.conftest import ADMIN_TOKEN, Tenant
+from tests.integration.fake_providers import fake_providers  # noqa: F401  (fixture)
 
 _API: LocalApi | None = None
 

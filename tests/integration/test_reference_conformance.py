@@ -110,3 +110,43 @@ def test_reference_versions_and_paths_are_what_the_gate_expects() -> None:
         if param["name"] == "Version"
     }
     assert versions == {"v3"}  # the SDK's value; the gate also accepts the dated versions of the docs
+
+
+OHALLO_ROUTES = {
+    # seeds/000 and 001, as documented
+    "GET /api/workspaces/{workspaceId}/calendar-connections",
+    "GET /api/calendar-connections/{connectionId}",
+    "PATCH /api/calendar-connections/{connectionId}",
+    "DELETE /api/calendar-connections/{connectionId}",
+    "GET /api/calendar-connections/{connectionId}/calendars",
+    "GET /api/workspaces/{workspaceId}/bookings",
+    # the seed's "initiate the OAuth authorisation flow" and its callback (issue 4)
+    "POST /api/workspaces/{workspaceId}/calendar-connections/oauth/{provider}",
+    "GET /api/calendar-connections/oauth/callback",
+    # "oHallo can check availability, create bookings": the issue's additions
+    "GET /api/calendar-connections/{connectionId}/free-slots",
+    "POST /api/workspaces/{workspaceId}/bookings",
+    "GET /api/bookings/{bookingId}",
+    "PATCH /api/bookings/{bookingId}",
+    "POST /api/bookings/{bookingId}/cancel",
+}
+"""The oHallo dialect's routes (reference/seeds/000, 001 and issue 4)."""
+OHALLO_PUBLIC = {"GET /api/calendar-connections/oauth/callback"}
+"""Reached without a token: the user's browser returning from the provider's consent screen."""
+
+
+def test_ohallo_routes_and_scopes() -> None:
+    """Every /api route of the template is an oHallo route, served by the function that declares
+    it, with the seed's scope: ``calendar:read`` for GET, ``calendar:write`` for writes; only the
+    OAuth callback is public."""
+    from slotbook.http.ohallo import PUBLIC, READ, WRITE
+
+    template_routes = {route_key(r.method, r.path): r.code_dir.name for r in routes(load_template())}
+    routed = {key: group for key, group in template_routes.items() if " /api/" in key}
+    assert set(routed) == OHALLO_ROUTES
+    for group in set(routed.values()):
+        declared = _function_api(group).scopes
+        assert set(declared) == {key for key, g in routed.items() if g == group}, group
+        for key, scope in declared.items():
+            expected = PUBLIC if key in OHALLO_PUBLIC else READ if key.startswith("GET ") else WRITE
+            assert scope == expected, key

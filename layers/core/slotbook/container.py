@@ -16,6 +16,9 @@ import boto3
 
 from slotbook.delivery.service import DeliveryService, SqsQueue
 from slotbook.domain import Event
+from slotbook.providers.registry import ProviderRegistry
+from slotbook.providers.vault import StateSigner, TokenVault
+from slotbook.services.connections import ConnectionService
 from slotbook.services.directory import DirectoryService
 from slotbook.services.groups import GroupService
 from slotbook.services.notes import NoteService
@@ -23,6 +26,7 @@ from slotbook.services.notifications import NotificationService
 from slotbook.services.resources import ResourceService
 from slotbook.services.schedules import ScheduleService
 from slotbook.services.scheduling import SchedulingService
+from slotbook.services.sync import InlineSyncQueue, SqsSyncQueue, SyncQueue, SyncService
 from slotbook.services.tenancy import TenancyService
 from slotbook.settings import Settings, get_settings
 from slotbook.store.dynamo import DynamoStore
@@ -41,6 +45,8 @@ class Services:
     schedules: ScheduleService
     directory: DirectoryService
     delivery: DeliveryService
+    connections: ConnectionService
+    sync: SyncService
 
 
 def system_clock() -> datetime:
@@ -63,10 +69,13 @@ def services() -> Services:
     store = DynamoStore(boto3.resource("dynamodb").meta.client, settings.table_name)
     directory = DirectoryService(store, _now)
     delivery: DeliveryService | None = None
+    sync: SyncService | None = None
 
     def notify(before: Event | None, after: Event | None) -> None:
-        assert delivery is not None
+        """Every committed appointment change: notifications (issue 5), provider copies (issue 4)."""
+        assert delivery is not None and sync is not None
         delivery.on_change(before, after)
+        sync.on_booking_change(before, after)
 
     scheduling = SchedulingService(store, _now, on_change=notify)
     queue_url = settings.delivery_queue_url
@@ -81,6 +90,33 @@ def services() -> Services:
         public_url=settings.public_base_url,
         allow_private_webhooks=settings.webhook_private_targets,
     )
+    kms = _client("kms") if settings.token_key_id or settings.oauth_state_key_id else None
+    providers = ProviderRegistry(settings, _now)
+    sync_queue: SyncQueue
+    if settings.sync_queue_url:
+        sync_queue = SqsSyncQueue(_client("sqs"), settings.sync_queue_url)
+    else:
+        sync_queue = InlineSyncQueue()
+    sync = SyncService(
+        store,
+        _now,
+        providers,
+        TokenVault(kms, settings.token_key_id) if kms is not None and settings.token_key_id else None,
+        sync_queue,
+        settings.public_base_url,
+    )
+    if isinstance(sync_queue, InlineSyncQueue):
+        sync_queue.handler = sync.handle
+    signer = StateSigner(kms, settings.oauth_state_key_id) if kms and settings.oauth_state_key_id else None
+    connections = ConnectionService(
+        store,
+        _now,
+        providers,
+        sync,
+        signer,
+        settings.public_base_url,
+        on_change=notify,
+    )
     return Services(
         settings=settings,
         store=store,
@@ -93,6 +129,8 @@ def services() -> Services:
         schedules=ScheduleService(store, _now),
         directory=directory,
         delivery=delivery,
+        connections=connections,
+        sync=sync,
     )
 
 

@@ -225,6 +225,16 @@ class Event(DomainModel):
     detached: list[str] = Field(default_factory=list)
     master_id: str | None = None
     original_start: datetime | None = None
+    # oHallo bookings (issue 4): an appointment booked on a calendar connection has no calendar;
+    # it occupies the connection's host (see Connection.host_id) and carries the oHallo fields.
+    connection_id: str | None = None
+    conversation_id: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    timezone: str | None = None
+    provider_connections: list[str] = Field(default_factory=list)
+    """Calendar connections this appointment is written to (issue 4): its own connection and
+    those linked to its hosts when it was booked or last moved (read with the host versions)."""
 
     @property
     def is_series(self) -> bool:
@@ -431,3 +441,89 @@ class NotificationSetting(DomainModel):
     from_number: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+# -- calendar connections (issue 4; reference/seeds/000, 001) -----------------------------------
+
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""oHallo ``workingHours`` keys, in engine weekday order (0 = Monday)."""
+
+
+class CalendarProviderName(StrEnum):
+    GOOGLE = "google"
+    MICROSOFT = "microsoft"
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    REAUTHORIZATION_REQUIRED = "reauthorization_required"
+    """The provider refused the refresh token: the connection stays (with its bookings and
+    settings) but syncs and provider writes stop until the user consents again."""
+
+
+class WorkingHours(DomainModel):
+    """One weekday's open span, local ``HH:mm`` (``start < end``; ``end`` may be ``24:00``)."""
+
+    start: str
+    end: str
+
+
+class BookingConfig(DomainModel):
+    """How a connection takes bookings (oHallo ``bookingConfig``): ``working_hours`` weekday
+    name → span in ``timezone`` (a day without a key is closed), ``buffer_minutes`` kept free
+    after every booking and provider event, and local ``blocked_dates`` (``YYYY-MM-DD``) closed
+    whole."""
+
+    working_hours: dict[str, WorkingHours] = Field(default_factory=dict)
+    buffer_minutes: int = Field(default=0, ge=0)
+    timezone: str = "UTC"
+    blocked_dates: list[date] = Field(default_factory=list)
+
+    def open_hours(self) -> OpenHours:
+        """The engine's weekly hours for this config (minutes after local midnight)."""
+        weekly = tuple(
+            ((_minutes(self.working_hours[name].start), _minutes(self.working_hours[name].end)),)
+            if name in self.working_hours
+            else ()
+            for name in WEEKDAY_NAMES
+        )
+        return OpenHours(
+            timezone=zone(self.timezone), weekly=weekly, blocked_dates=frozenset(self.blocked_dates)
+        )
+
+
+def _minutes(hhmm: str) -> int:
+    hours, _, minutes = hhmm.partition(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Connection(DomainModel):
+    """A calendar connection: one provider account linked to a workspace by OAuth, and the
+    provider calendar (``calendar_id``) whose busy time it mirrors and on which its bookings are
+    written. ``user_id`` optionally links it to a GoHighLevel team member: their connected
+    calendar then blocks their slots on every calendar they belong to, and their appointments
+    are written to it. OAuth tokens never live here (see ``slotbook.providers.vault``)."""
+
+    id: str
+    location_id: str
+    provider: CalendarProviderName
+    display_name: str
+    calendar_id: str | None = None
+    enabled: bool = True
+    booking_config: BookingConfig | None = None
+    user_id: str | None = None
+    account_email: str | None = None
+    status: ConnectionStatus = ConnectionStatus.ACTIVE
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def host_id(self) -> str:
+        """The host whose timeline the connection's bookings occupy: the linked team member, or
+        the connection itself (``cxn-<id>``), so its bookings never collide with each other."""
+        return self.user_id or f"cxn-{self.id}"
+
+    @property
+    def syncing(self) -> bool:
+        """Whether busy time flows in: enabled, authorised and a calendar picked."""
+        return self.enabled and self.calendar_id is not None and self.status is ConnectionStatus.ACTIVE

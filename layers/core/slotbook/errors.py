@@ -61,3 +61,13 @@ class BookingConflict(SlotbookError):
 
 class ConcurrentUpdate(SlotbookError):
     """Another request changed the same resource between this request's read and its write."""
+
+
+class ReauthorizationNeeded(SlotbookError):
+    """A calendar connection's provider refused its refresh token: the user must authorise the
+    connection again (it is kept, marked ``reauthorization_required``)."""
+
+
+class ProviderUnavailable(SlotbookError):
+    """A calendar provider kept failing (429 or 5xx after bounded retries) during a request that
+    needs it now (listing the account's calendars, completing an authorisation)."""

@@ -834,12 +834,13 @@ class SchedulingService:
 
     def _series_entries(
         self, location_id: str, hosts: list[str], resources: list[str], lo: datetime, hi: datetime
-    ) -> tuple[dict[str, list[TimelineEntry]], dict[str, list[TimelineEntry]]]:
+    ) -> tuple[dict[str, list[TimelineEntry]], dict[str, list[TimelineEntry]], dict[str, list[str]]]:
         """Busy entries of the recurring occurrences occupying ``hosts`` and ``resources`` that
         may overlap ``[lo, hi]`` with their buffers, shaped like timeline entries (entry id =
-        instance id): ``(host → entries, resource → entries)``, from one BatchGetItem."""
-        by_host, by_resource = self._store.occupying_series(location_id, hosts, resources)
-        return _expand_entries(by_host, lo, hi), _expand_entries(by_resource, lo, hi)
+        instance id), and the calendar connections linked to each host:
+        ``(host → entries, resource → entries, host → connection ids)``, from one BatchGetItem."""
+        by_host, by_resource, linked = self._store.occupying_series(location_id, hosts, resources)
+        return _expand_entries(by_host, lo, hi), _expand_entries(by_resource, lo, hi), linked
 
     def _series_instances(
         self, location_id: str, lo: datetime, hi: datetime, calendar_ids: list[str], user_id: str | None
@@ -917,7 +918,8 @@ class SchedulingService:
         ignore_date_range: bool,
         duration: int | None = None,
         exclude_event: str | None = None,
-        series: tuple[dict[str, list[HostSeries]], dict[str, list[HostSeries]]] | None = None,
+        series: tuple[dict[str, list[HostSeries]], dict[str, list[HostSeries]], dict[str, list[str]]]
+        | None = None,
     ) -> AvailabilityQuery:
         """Assemble the engine query: one strongly consistent Query per host (never one per day);
         the calendar's own block slots, schedules and resource capacities came with the calendar.
@@ -955,16 +957,20 @@ class SchedulingService:
         host_busy = []
         # Recurring series occupying the hosts and the calendar's rooms/equipments (one read).
         if series is None:
-            series_map, taken = self._series_entries(
+            series_map, taken, linked = self._series_entries(
                 location.id, hosts, list(state.resources), read_lo, read_hi
             )
         else:  # already read with the booking's versions (SeriesStore.read_locks)
-            series_map, taken = (
+            series_map, taken, linked = (
                 _expand_entries(series[0], read_lo, read_hi),
                 _expand_entries(series[1], read_lo, read_hi),
+                series[2],
             )
         for host in hosts:
             busy = list(blocks)
+            # The host's connected calendars (issue 4): provider events, stored by the sync.
+            for connection_id in linked.get(host, ()):
+                busy.extend(self._store.connection_busy(location.id, connection_id, read_lo, read_hi))
             bookings: list[tuple[int, int]] = []
             starts: list[int] = []
             for e in [*self._store.host_busy(location.id, host, read_lo, read_hi), *series_map.get(host, ())]:
@@ -1069,7 +1075,7 @@ class SchedulingService:
                 ignore_date_range=data.ignore_date_range,
                 duration=int((event.end - event.start).total_seconds()),
                 exclude_event=previous.id if previous else None,
-                series=(locks.host_series, locks.resource_series),
+                series=(locks.host_series, locks.resource_series, locks.host_connections),
             )
             free = free_hosts_at(query, int(event.start.timestamp()))
         if collective:
@@ -1082,8 +1088,14 @@ class SchedulingService:
                 raise SlotUnavailable("The slot you have selected is no longer available.")
             assigned = self._pick(calendar, free, last_booked, location.id, prefer=prefer)
             hosts = [assigned]
+        linked = sorted({c for h in hosts for c in locks.host_connections.get(h, ())})
         event = event.model_copy(
-            update={"assigned_user_id": assigned, "hosts": hosts, "resources": list(state.resources)}
+            update={
+                "assigned_user_id": assigned,
+                "hosts": hosts,
+                "resources": list(state.resources),
+                "provider_connections": linked,
+            }
         )
         return BookingPlan(
             event=event,

@@ -58,6 +58,25 @@ Access patterns (written before the code; keys are built only in :mod:`slotbook.
 32  delivery log of an appointment              PK=LOC#<loc>, SK begins_with DLV#<appointment>#      table
 33  in-app items of a user, newest first        PK=LOC#<loc>, SK begins_with INBOX#<user>#           table
 34  reschedule counter (.ics SEQUENCE)          PK=LOC#<loc>, SK=JOBSEQ#<appointment>                table
+35  calendar connection by id                  PK=LOC#<loc>, SK=CXN#<conn>                          table
+36  connections of a workspace                  PK=LOC#<loc>, SK begins_with CXN#                    table
+37  a connection's encrypted OAuth tokens       PK=LOC#<loc>, SK=CXNSECRET#<conn>                    table
+38  a connection's sync state (cursor, channel, PK=LOC#<loc>, SK=CXNSYNC#<conn>                      table
+    lease; conditional UpdateItems)
+39  connections due for sync / renewal (sweep)  GSI1PK=CXNDUE#<shard>, GSI1SK <= <now>               GSI1
+    (sparse: only syncing connections carry it)
+40  watch channel / subscription by id          PK=CHANNEL#<channelId>, SK=CHANNEL                   table
+    (webhook callbacks name only the channel)
+41  provider busy time of a connection in       PK=CXBUSY#<loc>#<conn>, SK BETWEEN <day a> AND      table
+    [a, b] (day items, one attribute per event) <day b> (UTC dates)
+42  days a provider event is on; own events     PK=CXBUSY#<loc>#<conn>, SK=EV#<event> / OWN#<event>  table
+    (one BatchGetItem per applied sync)
+43  provider copy of a booking on a connection  PK=LOC#<loc>, SK=CXCOPY#<booking>#<conn>             table
+44  every provider copy of a booking            PK=LOC#<loc>, SK begins_with CXCOPY#<booking>#       table
+45  bookings of a connection, by start          GSI1PK=CXNBK#<loc>#<conn>, GSI1SK=<start>#<id>       GSI1
+46  connections linked to a host                attributes ``cxn_<conn>`` of pattern 8's item        table
+    (read with the versions; + pending OAuth    (OAuth: PK=OAUTH#<nonce>, SK=OAUTH, TTL, deleted
+    authorisations)                             conditionally on first use)
 ==  ==========================================  ===================================================  =======
 
 A free-slots call is therefore one BatchGetItem (location + calendar with its block slots,
@@ -95,6 +114,7 @@ from slotbook.domain import ApiKey, AvailabilitySchedule, Calendar, Event, Event
 from slotbook.errors import BookingConflict, ConcurrentUpdate, NotFound, ValidationFailed
 from slotbook.intervals import Interval
 from slotbook.store import keys as k
+from slotbook.store.connections import ConnectionStore
 from slotbook.store.delivery import DeliveryStore
 from slotbook.store.directory import DirectoryStore
 from slotbook.store.groups import GroupStore
@@ -155,6 +175,7 @@ class DynamoStore(
     SeriesStore,
     DirectoryStore,
     DeliveryStore,
+    ConnectionStore,
 ):
     """Repository over one DynamoDB table (area-specific methods come from the mixins).
 
@@ -433,7 +454,7 @@ class DynamoStore(
                 "TableName": self._name,
                 "Key": k.host_version(event.location_id, host),
                 "UpdateExpression": "SET version = :next, #lb = :now",
-                "ExpressionAttributeNames": {"#lb": f"lastBooked_{event.calendar_id}"},
+                "ExpressionAttributeNames": {"#lb": f"lastBooked_{event.calendar_id or event.connection_id}"},
                 "ExpressionAttributeValues": {":next": version + 1, ":now": stamp},
             }
             items.append({"Update": conditioned_on(update, version)})
@@ -564,6 +585,8 @@ class DynamoStore(
     @staticmethod
     def _gsi_key(event: Event) -> str | None:
         if event.calendar_id is None:
+            if event.connection_id is not None and event.kind is EventKind.APPOINTMENT:
+                return k.connection_bookings_gsi(event.location_id, event.connection_id)
             return None
         if event.kind is EventKind.APPOINTMENT:
             return k.calendar_appointments_gsi(event.location_id, event.calendar_id)

@@ -241,3 +241,82 @@ def inbox_item(location_id: str, user_id: str, at: datetime, item_key: str) -> d
 
 def inbox_prefix(user_id: str) -> str:
     return f"INBOX#{user_id}#"
+
+
+# -- calendar connections and provider sync (patterns 35-46) ------------------------------------
+
+CONNECTION_PREFIX = "CXN#"
+SYNC_SHARDS = 4
+"""Partitions of the sync-due index (GSI1 ``CXNDUE#<shard>``), one Query each per sweep."""
+CONNECTION_ATTR_PREFIX = "cxn_"
+"""Host VERSION items carry one attribute ``cxn_<connectionId>`` per calendar connection linked
+to the host (pattern 46), read with the version."""
+BUSY_ATTR_PREFIX = "e_"
+"""A provider busy-day item holds one attribute ``e_<providerEventId>`` = ``[startTs, endTs]``
+per provider event touching that UTC day."""
+
+
+def connection(location_id: str, connection_id: str) -> dict[str, str]:
+    return {PK: f"LOC#{location_id}", SK: f"{CONNECTION_PREFIX}{connection_id}"}
+
+
+def connection_secret(location_id: str, connection_id: str) -> dict[str, str]:
+    """The KMS-encrypted OAuth tokens of a connection."""
+    return {PK: f"LOC#{location_id}", SK: f"CXNSECRET#{connection_id}"}
+
+
+def connection_sync(location_id: str, connection_id: str) -> dict[str, str]:
+    """A connection's sync state: cursor, watch channel, lease, next due instant."""
+    return {PK: f"LOC#{location_id}", SK: f"CXNSYNC#{connection_id}"}
+
+
+def sync_due_gsi(shard: int) -> str:
+    return f"CXNDUE#{shard}"
+
+
+def sync_due_sk(due: datetime, location_id: str, connection_id: str) -> str:
+    return f"{sort_key(due)}#{location_id}#{connection_id}"
+
+
+def channel(channel_id: str) -> dict[str, str]:
+    """A provider watch channel (Google) or subscription (Graph) by its id: the webhook's lookup.
+    Not under a location: the provider's callback names only the channel."""
+    return {PK: f"CHANNEL#{channel_id}", SK: "CHANNEL"}
+
+
+def busy_pk(location_id: str, connection_id: str) -> str:
+    """Partition of a connection's provider busy time (day items, event pointers, own events)."""
+    return f"CXBUSY#{location_id}#{connection_id}"
+
+
+def busy_day(location_id: str, connection_id: str, day: str) -> dict[str, str]:
+    """``day``: a UTC date ``YYYY-MM-DD``; day sort keys sort before ``EV#``/``OWN#``."""
+    return {PK: busy_pk(location_id, connection_id), SK: day}
+
+
+def busy_pointer(location_id: str, connection_id: str, event_id: str) -> dict[str, str]:
+    """Which day items hold a provider event (so a change or deletion finds them)."""
+    return {PK: busy_pk(location_id, connection_id), SK: f"EV#{event_id}"}
+
+
+def own_event(location_id: str, connection_id: str, event_id: str) -> dict[str, str]:
+    """A provider event Slotbook wrote for one of its bookings (never stored as busy time)."""
+    return {PK: busy_pk(location_id, connection_id), SK: f"OWN#{event_id}"}
+
+
+def provider_copy(location_id: str, event_id: str, connection_id: str) -> dict[str, str]:
+    """The provider copy of a booking on one connection (its provider event id)."""
+    return {PK: f"LOC#{location_id}", SK: f"CXCOPY#{event_id}#{connection_id}"}
+
+
+def provider_copy_prefix(event_id: str) -> str:
+    return f"CXCOPY#{event_id}#"
+
+
+def connection_bookings_gsi(location_id: str, connection_id: str) -> str:
+    return f"CXNBK#{location_id}#{connection_id}"
+
+
+def oauth_state(nonce: str) -> dict[str, str]:
+    """A pending OAuth authorisation (PKCE verifier), single use, expiring (TTL)."""
+    return {PK: f"OAUTH#{nonce}", SK: "OAUTH"}

@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 from slotbook.domain import Event
 from slotbook.errors import ValidationFailed
 from slotbook.store import keys as k
+from slotbook.store.connections import connections_on
 from slotbook.store.versions import conditioned_on
 
 MAX_TRANSACTION_ITEMS = 100
@@ -53,6 +54,8 @@ class LockRead:
     resource_versions: dict[str, int]
     host_series: dict[str, list[HostSeries]] = field(default_factory=dict)
     resource_series: dict[str, list[HostSeries]] = field(default_factory=dict)
+    host_connections: dict[str, list[str]] = field(default_factory=dict)
+    """Host → calendar connections linked to them (pattern 46): their provider busy time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,9 @@ class SeriesStore:
                     lock.last_booked[host] = int(item.get(f"lastBooked_{calendar_id}", 0))
                 if found:
                     lock.host_series[host] = found
+                linked = connections_on(item)
+                if linked:
+                    lock.host_connections[host] = linked
             elif pk.startswith(resource_pk):
                 resource = pk[len(resource_pk) :]
                 lock.resource_versions[resource] = int(item.get("version", 0))
@@ -169,18 +175,20 @@ class SeriesStore:
 
     def occupying_series(
         self, location_id: str, host_ids: Iterable[str], resource_ids: Iterable[str]
-    ) -> tuple[dict[str, list[HostSeries]], dict[str, list[HostSeries]]]:
-        """Patterns 24 and 20 in one strongly consistent BatchGetItem: the recurring series
-        occupying each host and each room or equipment (from their VERSION items), as
-        ``(host → series, resource → series)``."""
+    ) -> tuple[dict[str, list[HostSeries]], dict[str, list[HostSeries]], dict[str, list[str]]]:
+        """Patterns 24, 20 and 46 in one strongly consistent BatchGetItem: the recurring series
+        occupying each host and each room or equipment (from their VERSION items) and the
+        calendar connections linked to each host, as
+        ``(host → series, resource → series, host → connection ids)``."""
         host_pk = k.host_timeline_pk(location_id, "")
         resource_pk = k.resource_timeline_pk(location_id, "")
         keys = [k.host_version(location_id, h) for h in dict.fromkeys(host_ids)]
         keys += [k.resource_version(location_id, r) for r in dict.fromkeys(resource_ids)]
         hosts: dict[str, list[HostSeries]] = {}
         resources: dict[str, list[HostSeries]] = {}
+        linked: dict[str, list[str]] = {}
         if not keys:
-            return hosts, resources
+            return hosts, resources, linked
         for item in self._batch_get(keys, consistent=True):
             found = [
                 _host_series(name[len(k.SERIES_ATTR_PREFIX) :], value)
@@ -188,13 +196,15 @@ class SeriesStore:
                 if name.startswith(k.SERIES_ATTR_PREFIX)
             ]
             pk = item[k.PK]
-            if not found:
-                continue
             if pk.startswith(host_pk):
-                hosts[pk[len(host_pk) :]] = found
-            elif pk.startswith(resource_pk):
+                if found:
+                    hosts[pk[len(host_pk) :]] = found
+                connections = connections_on(item)
+                if connections:
+                    linked[pk[len(host_pk) :]] = connections
+            elif pk.startswith(resource_pk) and found:
                 resources[pk[len(resource_pk) :]] = found
-        return hosts, resources
+        return hosts, resources, linked
 
     def _series_on(self, keys: list[dict[str, str]], prefix: int) -> dict[str, list[HostSeries]]:
         if not keys:
