@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LocalServer, Tenant, http_session
+from tests.e2e.conftest import ALL_SCOPES, LocalServer, Tenant, TenantFactory, http_session
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,3 +122,54 @@ def test_readme_schedule_step_moves_the_hosts_slots_to_her_zone(
             <= timedelta(hours=local.hour, minutes=local.minute)
             <= timedelta(hours=11, minutes=30)
         )
+
+
+def _readme_step(number: int) -> str:
+    """The bash blocks of README walkthrough step ``number``, as written."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"**{number}. ")
+    end = (
+        text.index("More tenants:", start)
+        if f"**{number + 1}. " not in text[start:]
+        else text.index(f"**{number + 1}. ", start)
+    )
+    blocks, inside, lines = [], False, []
+    for line in text[start:end].splitlines():
+        if line.startswith("```bash"):
+            inside, lines = True, []
+        elif line.startswith("```") and inside:
+            inside = False
+            blocks.append("\n".join(lines))
+        elif inside:
+            lines.append(line)
+    return "\n".join(blocks)
+
+
+def test_readme_connection_step_connects_syncs_and_books(
+    local_server: LocalServer, new_tenant: TenantFactory
+) -> None:
+    tenant = new_tenant((*ALL_SCOPES, "calendar:read", "calendar:write"))
+    # Given the make-dev server with its fake Google (account erik@nordic-parts.dk, a Supplier call
+    # at 09:00-10:00 UTC on the next Monday to Thursday)
+    env = {
+        **os.environ,
+        "SLOTBOOK_URL": local_server.base_url,
+        "SLOTBOOK_LOCATION": tenant.location_id,
+        "SLOTBOOK_KEY": tenant.api_key,
+    }
+    # When step 6 runs as the README says (OAuth consent, pick the calendar, free slots, a booking)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", _readme_step(6)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Then the Supplier call is missing from the connection's slots and the booking was made
+    slots_line = next(line for line in result.stdout.splitlines() if line.startswith("['"))
+    assert "'08:30'" in slots_line and "'10:00'" in slots_line
+    assert "'09:00'" not in slots_line and "'09:30'" not in slots_line
+    assert '"title":"Product demo"' in result.stdout and '"status":"confirmed"' in result.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -297,6 +298,22 @@ def test_expired_channel_is_renewed_by_the_sweep(
     second = store.get_sync_state(tenant.location_id, connection.id).channel
     assert second is not None and second.channel_id != first.channel_id and second.expires_at > clock.now
     assert store.get_channel(first.channel_id) is None
+
+    # When the sweep did not run before the new channel expired (Google stopped pushing)
+    clock.now = second.expires_at + timedelta(hours=1)
+    assert container.services().sync.maintain() == 1
+    # Then a fresh channel is opened, and changes reach us through it again
+    third = store.get_sync_state(tenant.location_id, connection.id).channel
+    assert third is not None and third.expires_at > clock.now
+    day = (clock.now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    google.add_event(SALES, start=day, end=day + timedelta(hours=1))
+    expected = [(int(day.timestamp()), int((day + timedelta(hours=1)).timestamp()))]
+    deadline = time.monotonic() + 10
+    while store.connection_busy(tenant.location_id, connection.id, day, day + timedelta(hours=1)) != expected:
+        assert time.monotonic() < deadline, "the push on the fresh channel never synced"
+        time.sleep(0.05)
+    # (through the fresh channel: the old ones are inactive at the fake)
+    assert [c["id"] for c in google.channels(SALES)] == [third.channel_id]
 
 
 def test_refresh_failure_marks_connection_for_reauthorisation(

@@ -388,6 +388,7 @@ OTHER_STATEMENTS: dict[str, list[dict[str, Any]]] = {
                 "UpdateItem",
                 "DeleteItem",
                 "BatchWriteItem",
+                "ConditionCheckItem",
             },
             {"dynamodb:Query"},
         ),

@@ -129,7 +129,12 @@ class InlineSyncQueue:
         except ProviderError as exc:
             logger.warning(
                 "provider call failed (no queue to retry from)",
-                extra={"message_type": message.get("type"), "status": exc.status, "retryable": exc.retryable},
+                extra={
+                    "message_type": message.get("type"),
+                    "status": exc.status,
+                    "retryable": exc.retryable,
+                    "detail": str(exc),
+                },
             )
         except SlotbookError as exc:  # e.g. a provider no longer configured: nothing to do now
             logger.warning(
@@ -559,6 +564,9 @@ class SyncService:
             try:
                 provider.update_event(token, copy.calendar_id, copy.provider_event_id, draft)
                 metrics.add_metric(name="ProviderEventsUpdated", unit=MetricUnit.Count, value=1)
+                logger.info(
+                    "provider event updated", extra={"event_id": event.id, "connection_id": connection.id}
+                )
                 return
             except ProviderError as exc:
                 if exc.retryable or exc.status not in (404, 410):
@@ -580,6 +588,10 @@ class SyncService:
         )
         self._store.mark_own(loc, connection.id, event_id, event.id)
         metrics.add_metric(name="ProviderEventsCreated", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "provider event created",
+            extra={"event_id": event.id, "connection_id": connection.id, "provider": provider.name},
+        )
 
     def _delete_copy(
         self, token: str, connection: Connection, provider: CalendarProvider, copy: ProviderCopy
@@ -588,6 +600,9 @@ class SyncService:
         self._store.delete_copy(connection.location_id, copy.booking_id, connection.id)
         self._store.unmark_own(connection.location_id, connection.id, copy.provider_event_id)
         metrics.add_metric(name="ProviderEventsDeleted", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "provider event deleted", extra={"event_id": copy.booking_id, "connection_id": connection.id}
+        )
 
 
 def _draft(event: Event) -> EventDraft:

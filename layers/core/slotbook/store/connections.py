@@ -471,18 +471,31 @@ class ConnectionStore:
                 assert change.start is not None and change.end is not None
                 end = min(change.end, change.start + MAX_BUSY_SPAN)
                 value = [int(change.start.timestamp()), int(end.timestamp())]
-                for day in new_days:
-                    self._client.update_item(  # type: ignore[attr-defined]
-                        TableName=self._name,  # type: ignore[attr-defined]
-                        Key={k.PK: pk, k.SK: day},
-                        UpdateExpression="SET #e = :v",
-                        ExpressionAttributeNames=attr,
-                        ExpressionAttributeValues={":v": value},
-                    )
-                self._client.put_item(  # type: ignore[attr-defined]
-                    TableName=self._name,  # type: ignore[attr-defined]
-                    Item={**k.busy_pointer(location_id, connection_id, event_id), "days": new_days},
+                writes: list[dict[str, Any]] = [
+                    {
+                        "Update": {
+                            "TableName": self._name,  # type: ignore[attr-defined]
+                            "Key": {k.PK: pk, k.SK: day},
+                            "UpdateExpression": "SET #e = :v",
+                            "ExpressionAttributeNames": attr,
+                            "ExpressionAttributeValues": {":v": value},
+                        }
+                    }
+                    for day in new_days
+                ]
+                writes.append(
+                    {
+                        "Put": {
+                            "TableName": self._name,  # type: ignore[attr-defined]
+                            "Item": {
+                                **k.busy_pointer(location_id, connection_id, event_id),
+                                "days": new_days,
+                            },
+                        }
+                    }
                 )
+                if not self._write_unless_own(location_id, connection_id, event_id, writes):
+                    continue  # it became Slotbook's own copy meanwhile (mark_own)
                 stored += 1
             elif old_days:
                 self._client.delete_item(  # type: ignore[attr-defined]
@@ -490,6 +503,36 @@ class ConnectionStore:
                     Key=k.busy_pointer(location_id, connection_id, event_id),  # type: ignore[attr-defined]
                 )
         return stored
+
+    def _write_unless_own(
+        self, location_id: str, connection_id: str, event_id: str, writes: list[dict[str, Any]]
+    ) -> bool:
+        """Apply ``writes`` (one event's day items and pointer) in one transaction conditional on
+        the event not being marked as Slotbook's own: a sync racing :meth:`mark_own` either
+        commits first (and ``mark_own``'s removal then cleans up) or does not commit. False when
+        the mark exists. Events on more than 98 days are written without the check."""
+        own = {
+            "ConditionCheck": {
+                "TableName": self._name,  # type: ignore[attr-defined]
+                "Key": k.own_event(location_id, connection_id, event_id),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+        if len(writes) > 99:
+            for write in writes:
+                if "Update" in write:
+                    self._client.update_item(**write["Update"])  # type: ignore[attr-defined]
+                else:
+                    self._client.put_item(**write["Put"])  # type: ignore[attr-defined]
+            return True
+        try:
+            self._client.transact_write_items(TransactItems=[own, *writes])  # type: ignore[attr-defined]
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def clear_busy(self, location_id: str, connection_id: str, *, keep_own: bool = False) -> None:
         """Delete the connection's busy time (day items and pointers; own-event markers too
