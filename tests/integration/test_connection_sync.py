@@ -407,3 +407,27 @@ def test_rate_limited_sync_keeps_cursor_and_retries(tenant: Tenant, google: Fake
     assert "09:00" not in _starts(tenant, connection.id, "2027-03-02")
     google._faults.clear()
     sync.handle({"type": "sync", "locationId": tenant.location_id, "connectionId": connection.id})
+
+
+def test_delete_removes_credentials_channel_and_busy_time(tenant: Tenant, google: FakeGoogle) -> None:
+    # Given a synced connection with busy time, tokens and an open channel
+    connection = _connect(tenant, google)
+    _pick(tenant, connection.id)
+    google.add_event(
+        SALES, start=datetime(2027, 3, 2, 9, 0, tzinfo=UTC), end=datetime(2027, 3, 2, 10, 0, tzinfo=UTC)
+    )
+    google.wait_for_deliveries(2)
+    store = container.services().store
+    channel = store.get_sync_state(tenant.location_id, connection.id).channel
+    assert channel is not None and google.channels(SALES)
+    assert store.get_secret(tenant.location_id, connection.id) is not None
+    # When it is deleted
+    container.services().connections.delete_connection(tenant.location_id, connection.id)
+    # Then the provider channel is stopped and nothing of it is left in Slotbook
+    assert google.channels(SALES) == []
+    assert store.get_secret(tenant.location_id, connection.id) is None
+    assert store.get_channel(channel.channel_id) is None
+    day = datetime(2027, 3, 2, tzinfo=UTC)
+    assert store.connection_busy(tenant.location_id, connection.id, day, day + timedelta(days=1)) == []
+    with pytest.raises(NotFound):
+        container.services().connections.get_connection(tenant.location_id, connection.id)
