@@ -313,8 +313,9 @@ class GoogleCalendar:
         self, access_token: str, calendar_id: str, draft: EventDraft, *, idempotency_key: str
     ) -> str:
         """Insert the event with the id :func:`event_id_for` (``idempotency_key``) and return it.
-        A 409 ``duplicate`` means an earlier attempt with the same key already created it: success,
-        same id, no second event."""
+        A 409 ``duplicate`` means an earlier attempt with the same key already created it: it is
+        patched to the draft (and ``confirmed``, reviving it if it was deleted since) — same id,
+        no second event."""
         event_id = event_id_for(idempotency_key)
         response = self._api(
             access_token,
@@ -325,6 +326,9 @@ class GoogleCalendar:
             accept_conflict=True,
         )
         if response.status == 409:
+            # Created by an earlier attempt — possibly deleted since (a tombstone keeps the id):
+            # make sure it is live and current.
+            self.update_event(access_token, calendar_id, event_id, draft)
             return event_id
         return str(response.json().get("id", event_id))
 
@@ -467,5 +471,8 @@ def _event_body(draft: EventDraft) -> dict[str, Any]:
         "start": {"dateTime": _rfc3339(draft.start), "timeZone": "UTC"},
         "end": {"dateTime": _rfc3339(draft.end), "timeZone": "UTC"},
         "attendees": [{"email": address} for address in draft.attendees],
+        # A write always leaves the event live: a PATCH of an event deleted in Google (a
+        # "cancelled" tombstone, whose id can't be reused) brings it back.
+        "status": "confirmed",
     }
     return body

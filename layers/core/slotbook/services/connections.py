@@ -197,9 +197,7 @@ class ConnectionService:
     def delete_connection(self, location_id: str, connection_id: str) -> None:
         """Stop the provider channel (best effort), drop busy time, then delete the connection
         and its stored OAuth credentials. Bookings made on it stay (they keep their time)."""
-        connection = self.get_connection(location_id, connection_id)
-        self._sync.forget(connection)
-        self._store.delete_connection(connection)
+        self._sync.delete_connection(location_id, connection_id)
         logger.info("calendar connection deleted", extra={"connection_id": connection_id})
 
     def provider_calendars(self, location_id: str, connection_id: str) -> list[ProviderCalendar]:
@@ -299,6 +297,17 @@ class ConnectionService:
         connection = self._reauthorised(
             location_id, provider_name, pending.get("connectionId") or None, tokens.account_email
         )
+        if (
+            connection is not None
+            and connection.account_email
+            and tokens.account_email
+            and connection.account_email.lower() != tokens.account_email.lower()
+        ):
+            # Its calendar, cursor and channel belong to the other account: not this connection.
+            raise InvalidRequest(
+                f"The connection belongs to {connection.account_email}; the consent was given as "
+                f"{tokens.account_email}. Connect that account as a new connection."
+            )
         if connection is not None:
             updated = connection.model_copy(
                 update={

@@ -334,6 +334,12 @@ class SchedulingService:
             return recurring
         if previous is None or previous.kind is not EventKind.APPOINTMENT:
             raise NotFound("Appointment", event_id)
+        if previous.calendar_id is None:
+            # A booking made on a calendar connection (oHallo): it has no calendar to plan against.
+            raise InvalidRequest(
+                "This appointment was booked on a calendar connection; change it with "
+                "PATCH /api/bookings/{bookingId} or POST /api/bookings/{bookingId}/cancel."
+            )
         return self._update_plan(location_id, previous, data)
 
     def _update_plan(self, location_id: str, previous: Event, data: AppointmentInput) -> BookingPlan:

@@ -167,10 +167,13 @@ class SyncService:
 
     # -- scheduling messages --------------------------------------------------------------------
 
-    def request_sync(self, location_id: str, connection_id: str) -> None:
-        self.queue.send(
-            {"type": "sync", "locationId": location_id, "connectionId": connection_id}, group=connection_id
-        )
+    def request_sync(self, location_id: str, connection_id: str, *, renew: bool = False) -> None:
+        """Queue a sync of the connection; ``renew``: also renew (or replace) its channel now,
+        whatever its expiry says (a Graph lifecycle notification asked for it)."""
+        message: dict[str, Any] = {"type": "sync", "locationId": location_id, "connectionId": connection_id}
+        if renew:
+            message["renew"] = True
+        self.queue.send(message, group=connection_id)
 
     def on_booking_change(self, before: Event | None, after: Event | None) -> None:
         """After an appointment write: schedule a push when it is (or was) written to any
@@ -219,7 +222,7 @@ class SyncService:
         items = body.get("value")
         if not isinstance(items, list):
             raise NotFound("Subscription")
-        wanted: dict[str, str] = {}
+        wanted: dict[str, tuple[str, bool]] = {}
         forged = False
         for item in items:
             if not isinstance(item, Mapping):
@@ -231,14 +234,19 @@ class SyncService:
             if not hmac.compare_digest(token_digest(str(item.get("clientState") or "")), record.token_hash):
                 forged = True
                 continue
-            wanted[record.connection_id] = record.location_id
+            # reauthorizationRequired / subscriptionRemoved: the subscription must be renewed or
+            # replaced now; missed: a plain sync catches up.
+            lifecycle = str(item.get("lifecycleEvent") or "")
+            renew = lifecycle in ("reauthorizationRequired", "subscriptionRemoved")
+            renew = renew or wanted.get(record.connection_id, ("", False))[1]
+            wanted[record.connection_id] = (record.location_id, renew)
         if not wanted:
             if forged:
                 metrics.add_metric(name="ForgedProviderNotifications", unit=MetricUnit.Count, value=1)
                 raise Unauthenticated("The clientState does not match.")
             raise NotFound("Subscription")
-        for connection_id, location_id in wanted.items():
-            self.request_sync(location_id, connection_id)
+        for connection_id, (location_id, renew) in wanted.items():
+            self.request_sync(location_id, connection_id, renew=renew)
 
     # -- the scheduled sweep ----------------------------------------------------------------------
 
@@ -260,7 +268,9 @@ class SyncService:
         kind = message.get("type")
         location_id = str(message.get("locationId") or "")
         if kind == "sync":
-            self.sync_connection(location_id, str(message.get("connectionId") or ""))
+            self.sync_connection(
+                location_id, str(message.get("connectionId") or ""), renew=bool(message.get("renew"))
+            )
         elif kind == "push":
             self.push_booking(location_id, str(message.get("bookingId") or ""))
         else:
@@ -268,8 +278,11 @@ class SyncService:
 
     # -- busy time in -----------------------------------------------------------------------------
 
-    def sync_connection(self, location_id: str, connection_id: str) -> None:
-        """Bring the connection's stored busy time up to date (see the module docstring)."""
+    def sync_connection(self, location_id: str, connection_id: str, *, renew: bool = False) -> None:
+        """Bring the connection's stored busy time up to date (see the module docstring);
+        ``renew`` forces a channel renewal."""
+        if self._store.get_connection(location_id, connection_id) is None:
+            return  # deleted (a late notification or message): leave no sync state behind
         owner = uuid.uuid4().hex
         state = self._store.claim_sync(location_id, connection_id, owner, self._clock(), SYNC_LEASE)
         if state is None:
@@ -277,18 +290,13 @@ class SyncService:
         while True:
             connection = self._store.get_connection(location_id, connection_id)
             if connection is None:
-                self._store.finish_sync(
-                    location_id,
-                    connection_id,
-                    owner,
-                    calendar_id=None,
-                    cursor=None,
-                    synced_at=None,
-                    next_due=None,
-                )
+                self._store.drop_sync_state(location_id, connection_id)
                 return
             try:
-                cursor, next_due, calendar_id = self._sync_once(connection, state)
+                cursor, next_due, calendar_id = self._sync_once(connection, state, renew=renew)
+            except NotFound:  # deleted while this sync ran (its new channel was stopped)
+                self._store.drop_sync_state(location_id, connection_id)
+                return
             except (ReauthorizationNeeded, InvalidRequest):  # no tokens / provider not configured
                 self._store.finish_sync(
                     location_id,
@@ -326,13 +334,14 @@ class SyncService:
                 cursor=cursor,
                 synced_at=self._clock() if calendar_id else None,
                 next_due=next_due,
+                lease_until=self._clock() + SYNC_LEASE,
             )
             if not rerun:
                 return
             state = self._store.get_sync_state(location_id, connection_id)
 
     def _sync_once(
-        self, connection: Connection, state: SyncState
+        self, connection: Connection, state: SyncState, *, renew: bool = False
     ) -> tuple[str | None, datetime | None, str | None]:
         """One pass: returns ``(cursor, next_due, calendar_id)`` to store."""
         loc, cid = connection.location_id, connection.id
@@ -360,7 +369,7 @@ class SyncService:
                 metrics.add_metric(name="ProviderFullResyncs", unit=MetricUnit.Count, value=1)
                 page = provider.sync(token, calendar_id, None)
             self._store.apply_busy(loc, cid, page.changes, full=page.full)
-            channel = self._ensure_channel(connection, provider, token, state.channel)
+            channel = self._ensure_channel(connection, provider, token, state.channel, force=renew)
             return page.cursor, channel
 
         cursor, channel = self._with_token(connection, provider, run)
@@ -368,11 +377,19 @@ class SyncService:
         return cursor, max(next_due, self._clock() + timedelta(minutes=1)), calendar_id
 
     def _ensure_channel(
-        self, connection: Connection, provider: CalendarProvider, token: str, channel: WatchChannel | None
+        self,
+        connection: Connection,
+        provider: CalendarProvider,
+        token: str,
+        channel: WatchChannel | None,
+        *,
+        force: bool = False,
     ) -> WatchChannel:
-        """The connection's channel, renewed or replaced when it expires within RENEW_BEFORE."""
+        """The connection's channel, renewed or replaced when it expires within RENEW_BEFORE (or
+        at once with ``force``). Raises NotFound when the connection was deleted meanwhile
+        (a channel opened here is stopped first)."""
         now = self._clock()
-        if channel is not None and channel.expires_at - now > RENEW_BEFORE:
+        if channel is not None and channel.expires_at - now > RENEW_BEFORE and not force:
             return channel
         loc, cid = connection.location_id, connection.id
         renew = getattr(provider, "renew_watch", None)
@@ -397,7 +414,11 @@ class SyncService:
             token=secret,
             ttl_s=int(WATCH_TTL.total_seconds()),
         )
-        self._store.save_channel(loc, cid, provider.name, fresh, token_digest(secret), replaces=channel)
+        try:
+            self._store.save_channel(loc, cid, provider.name, fresh, token_digest(secret), replaces=channel)
+        except NotFound:
+            self._stop_quietly(provider, token, fresh)  # the connection was deleted meanwhile
+            raise
         if channel is not None and channel.channel_id != fresh.channel_id:
             self._stop_quietly(provider, token, channel)
         metrics.add_metric(name="ProviderChannelsOpened", unit=MetricUnit.Count, value=1)
@@ -421,13 +442,42 @@ class SyncService:
         except ProviderError as exc:
             logger.info("stopping a provider channel failed; it will expire", extra={"status": exc.status})
 
-    def forget(self, connection: Connection) -> None:
-        """Before a connection is deleted: stop its channel and drop its busy time."""
-        state = self._store.get_sync_state(connection.location_id, connection.id)
-        if state.channel is not None and self._providers.configured(connection.provider.value):
-            provider = self._providers.get(connection.provider.value)
-            self._stop_channel(connection, provider, state.channel)
-        self._store.clear_busy(connection.location_id, connection.id)
+    def delete_connection(self, location_id: str, connection_id: str) -> None:
+        """Delete a connection: its item, encrypted tokens, sync state and host link in one
+        transaction that fails if a sync opened another channel meanwhile (then read again and
+        retry), after which the channel it had is stopped at the provider (best effort, with a
+        token obtained before the tokens were deleted) and its busy time dropped. A sync still
+        running finds the connection gone: its channel write fails and it stops what it opened.
+        Raises NotFound, ConcurrentUpdate (after 3 tries)."""
+        for _ in range(3):
+            connection = self._store.get_connection(location_id, connection_id)
+            if connection is None:
+                raise NotFound("Calendar connection", connection_id)
+            state = self._store.get_sync_state(location_id, connection_id)
+            provider = (
+                self._providers.get(connection.provider.value)
+                if self._providers.configured(connection.provider.value)
+                else None
+            )
+            token: str | None = None
+            if state.channel is not None and provider is not None:
+                with contextlib.suppress(ReauthorizationNeeded, ProviderError):
+                    token = self.tokens(connection, provider).access_token
+            try:
+                self._store.delete_connection(
+                    connection, channel_id=state.channel.channel_id if state.channel else None
+                )
+            except ConcurrentUpdate:
+                continue
+            break
+        else:
+            raise ConcurrentUpdate("The connection kept changing; retry the delete.")
+        if state.channel is not None:
+            if token is not None and provider is not None:
+                with contextlib.suppress(ProviderError):
+                    self._stop_quietly(provider, token, state.channel)
+            self._store.drop_channel(location_id, connection_id, state.channel)
+        self._store.clear_busy(location_id, connection_id)
 
     # -- tokens -------------------------------------------------------------------------------------
 
@@ -466,6 +516,12 @@ class SyncService:
             self._vault.seal(connection.location_id, connection.id, tokens),
         )
 
+    def _stored_tokens(self, connection: Connection) -> OAuthTokens | None:
+        blob = self._store.get_secret(connection.location_id, connection.id)
+        if blob is None or self._vault is None:
+            return None
+        return self._vault.open(connection.location_id, connection.id, blob)
+
     def _refresh(
         self, connection: Connection, provider: CalendarProvider, tokens: OAuthTokens
     ) -> OAuthTokens:
@@ -475,6 +531,12 @@ class SyncService:
         try:
             fresh = provider.refresh(tokens.refresh_token)
         except ReauthorizationRequired:
+            # A consent given since we read the tokens replaced them: use those, don't mark.
+            current = self._stored_tokens(connection)
+            if current is not None and current.refresh_token not in (None, tokens.refresh_token):
+                if current.expires_at - self._clock() > REFRESH_MARGIN:
+                    return current
+                return self._refresh(connection, provider, current)
             self._needs_reauthorization(connection)
             raise  # unreachable: _needs_reauthorization raises
         if not fresh.refresh_token:  # Google omits it on refresh: keep the one we have
@@ -519,6 +581,7 @@ class SyncService:
         for connection_id in sorted(wanted | set(copies)):
             connection = self._store.get_connection(location_id, connection_id)
             copy = copies.get(connection_id)
+            live = copy if copy is not None and copy.provider_event_id else None
             if connection is None:
                 if copy is not None:
                     self._store.delete_copy(location_id, booking_id, connection_id)
@@ -533,11 +596,11 @@ class SyncService:
                         provider,
                         lambda t, c=connection, p=provider, cp=copy: self._write_copy(t, c, p, event, cp),
                     )
-                elif copy is not None:
+                elif live is not None:
                     self._with_token(
                         connection,
                         provider,
-                        lambda t, c=connection, p=provider, cp=copy: self._delete_copy(t, c, p, cp),
+                        lambda t, c=connection, p=provider, cp=live: self._delete_copy(t, c, p, cp),
                     )
             except (ReauthorizationNeeded, InvalidRequest):
                 continue  # no tokens, or the provider is no longer configured: the booking stands
@@ -558,24 +621,34 @@ class SyncService:
         event: Event,
         copy: ProviderCopy | None,
     ) -> None:
+        """Make the booking's copy on the connection's calendar match ``event``: update the live
+        copy, or create one (a moved calendar first loses its old copy; a copy deleted at the
+        provider is written anew). The create's idempotency key is booking + connection +
+        calendar + generation, so a retried create never duplicates and a re-create after a
+        delete is a new event."""
         loc = connection.location_id
         draft = _draft(event)
-        if copy is not None and copy.calendar_id == connection.calendar_id:
-            try:
-                provider.update_event(token, copy.calendar_id, copy.provider_event_id, draft)
-                metrics.add_metric(name="ProviderEventsUpdated", unit=MetricUnit.Count, value=1)
-                logger.info(
-                    "provider event updated", extra={"event_id": event.id, "connection_id": connection.id}
-                )
-                return
-            except ProviderError as exc:
-                if exc.retryable or exc.status not in (404, 410):
-                    raise
-                # deleted on the provider side: write it again below
-        elif copy is not None:  # the connection moved to another calendar: leave the old one
-            self._delete_copy(token, connection, provider, copy)
+        generation = copy.generation if copy is not None else 0
+        if copy is not None and copy.provider_event_id:
+            if copy.calendar_id == connection.calendar_id:
+                try:
+                    provider.update_event(token, copy.calendar_id, copy.provider_event_id, draft)
+                    metrics.add_metric(name="ProviderEventsUpdated", unit=MetricUnit.Count, value=1)
+                    logger.info(
+                        "provider event updated", extra={"event_id": event.id, "connection_id": connection.id}
+                    )
+                    return
+                except ProviderError as exc:
+                    if exc.retryable or exc.status not in (404, 410):
+                        raise
+                    # deleted at the provider for good: write it again as a new event
+                    self._store.retire_copy(loc, copy)
+                    generation += 1
+            else:  # the connection moved to another calendar: leave the old one
+                self._delete_copy(token, connection, provider, copy)
+                generation += 1
         assert connection.calendar_id is not None
-        key = f"slotbook:{event.id}:{connection.id}:{connection.calendar_id}"
+        key = f"slotbook:{event.id}:{connection.id}:{connection.calendar_id}:{generation}"
         event_id = provider.create_event(token, connection.calendar_id, draft, idempotency_key=key)
         self._store.put_copy(
             loc,
@@ -584,6 +657,7 @@ class SyncService:
                 connection_id=connection.id,
                 calendar_id=connection.calendar_id,
                 provider_event_id=event_id,
+                generation=generation,
             ),
         )
         self._store.mark_own(loc, connection.id, event_id, event.id)
@@ -597,7 +671,7 @@ class SyncService:
         self, token: str, connection: Connection, provider: CalendarProvider, copy: ProviderCopy
     ) -> None:
         provider.delete_event(token, copy.calendar_id, copy.provider_event_id)
-        self._store.delete_copy(connection.location_id, copy.booking_id, connection.id)
+        self._store.retire_copy(connection.location_id, copy)
         self._store.unmark_own(connection.location_id, connection.id, copy.provider_event_id)
         metrics.add_metric(name="ProviderEventsDeleted", unit=MetricUnit.Count, value=1)
         logger.info(

@@ -30,7 +30,7 @@ anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,11 @@ class ProviderCopy:
     connection_id: str
     calendar_id: str
     provider_event_id: str
+    """Empty once the copy was deleted (the item stays, to count generations)."""
+    generation: int = 0
+    """How many copies of the booking on this connection were deleted before this one: part of
+    the create idempotency key, so a copy written again after a delete is a new provider event
+    (Google never reuses the id of a deleted event)."""
 
 
 class ConnectionStore:
@@ -132,10 +137,12 @@ class ConnectionStore:
                 raise ConcurrentUpdate("The connection was changed concurrently; retry.") from exc
             raise
 
-    def delete_connection(self, connection: Connection) -> None:
+    def delete_connection(self, connection: Connection, channel_id: str | None = None) -> None:
         """Delete the connection, its encrypted tokens, its sync state and its host link in one
-        transaction (NotFound when already gone). Busy time and the channel go separately
-        (:meth:`clear_busy`, :meth:`drop_channel`)."""
+        transaction, provided the sync state still has the channel ``channel_id`` the caller read
+        (None: no channel) — a sync that opened another one meanwhile makes it raise
+        ConcurrentUpdate (read again and retry). NotFound when already gone. Busy time and the
+        channel's lookup item go separately (:meth:`clear_busy`, :meth:`drop_channel`)."""
         loc = connection.location_id
         items: list[dict[str, Any]] = [
             {
@@ -146,16 +153,36 @@ class ConnectionStore:
                 }
             },
             {"Delete": {"TableName": self._name, "Key": k.connection_secret(loc, connection.id)}},  # type: ignore[attr-defined]
-            {"Delete": {"TableName": self._name, "Key": k.connection_sync(loc, connection.id)}},  # type: ignore[attr-defined]
+            {
+                "Delete": {
+                    "TableName": self._name,  # type: ignore[attr-defined]
+                    "Key": k.connection_sync(loc, connection.id),
+                    **(
+                        {
+                            "ConditionExpression": "#c.#i = :seen",
+                            "ExpressionAttributeNames": {"#c": "channel", "#i": "id"},
+                            "ExpressionAttributeValues": {":seen": channel_id},
+                        }
+                        if channel_id is not None
+                        else {
+                            "ConditionExpression": "attribute_not_exists(#c)",
+                            "ExpressionAttributeNames": {"#c": "channel"},
+                        }
+                    ),
+                }
+            },
         ]
         if connection.user_id is not None:
             items.append(self._host_link(loc, connection.user_id, connection.id, None))
         try:
             self._client.transact_write_items(TransactItems=items)  # type: ignore[attr-defined]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-                raise NotFound("Calendar connection", connection.id) from exc
-            raise
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            if len(reasons) > 2 and reasons[2].get("Code") == "ConditionalCheckFailed":
+                raise ConcurrentUpdate("A sync changed the connection's channel meanwhile; retry.") from exc
+            raise NotFound("Calendar connection", connection.id) from exc
 
     def _host_link(
         self, location_id: str, user_id: str, connection_id: str, value: str | None
@@ -214,38 +241,51 @@ class ConnectionStore:
         ).get("Item")
         return _sync_state(item or {})
 
+    def drop_sync_state(self, location_id: str, connection_id: str) -> None:
+        """Delete a connection's sync item (its connection is gone)."""
+        self._client.delete_item(TableName=self._name, Key=k.connection_sync(location_id, connection_id))  # type: ignore[attr-defined]
+
     def claim_sync(
         self, location_id: str, connection_id: str, owner: str, now: datetime, lease: timedelta
     ) -> SyncState | None:
         """Take the connection's sync lease until ``now + lease`` and return the state; when
         another sync holds it, flag ``pending`` (that sync runs once more) and return None."""
         key = k.connection_sync(location_id, connection_id)
-        try:
-            resp = self._client.update_item(  # type: ignore[attr-defined]
-                TableName=self._name,  # type: ignore[attr-defined]
-                Key=key,
-                UpdateExpression="SET #l = :o, leaseUntil = :u, pending = :f",
-                ConditionExpression="attribute_not_exists(leaseUntil) OR leaseUntil < :now",
-                ExpressionAttributeNames={"#l": "lease"},
-                ExpressionAttributeValues={
-                    ":o": owner,
-                    ":u": int((now + lease).timestamp()),
-                    ":f": False,
-                    ":now": int(now.timestamp()),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != _CHECK_FAILED:
-                raise
-            self._client.update_item(  # type: ignore[attr-defined]
-                TableName=self._name,  # type: ignore[attr-defined]
-                Key=key,
-                UpdateExpression="SET pending = :t",
-                ExpressionAttributeValues={":t": True},
-            )
-            return None
-        return _sync_state(resp.get("Attributes") or {})
+        stamp = int(now.timestamp())
+        for _ in range(3):
+            try:
+                resp = self._client.update_item(  # type: ignore[attr-defined]
+                    TableName=self._name,  # type: ignore[attr-defined]
+                    Key=key,
+                    UpdateExpression="SET #l = :o, leaseUntil = :u, pending = :f",
+                    ConditionExpression="attribute_not_exists(leaseUntil) OR leaseUntil < :now",
+                    ExpressionAttributeNames={"#l": "lease"},
+                    ExpressionAttributeValues={
+                        ":o": owner,
+                        ":u": int((now + lease).timestamp()),
+                        ":f": False,
+                        ":now": stamp,
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+                return _sync_state(resp.get("Attributes") or {})
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != _CHECK_FAILED:
+                    raise
+            try:  # held: ask the holder to run once more — only while it still holds the lease
+                self._client.update_item(  # type: ignore[attr-defined]
+                    TableName=self._name,  # type: ignore[attr-defined]
+                    Key=key,
+                    UpdateExpression="SET pending = :t",
+                    ConditionExpression="leaseUntil >= :now",
+                    ExpressionAttributeValues={":t": True, ":now": stamp},
+                )
+                return None
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != _CHECK_FAILED:
+                    raise
+            # released in between: try to take it again
+        return None
 
     def finish_sync(
         self,
@@ -257,6 +297,7 @@ class ConnectionStore:
         cursor: str | None,
         synced_at: datetime | None,
         next_due: datetime | None,
+        lease_until: datetime | None = None,
     ) -> bool:
         """Store the new cursor and next due instant and release the lease held by ``owner``.
         Returns True (lease kept, ``pending`` cleared) when a notification arrived during the
@@ -295,10 +336,16 @@ class ConnectionStore:
             self._client.update_item(  # type: ignore[attr-defined]
                 TableName=self._name,  # type: ignore[attr-defined]
                 Key=key,
-                UpdateExpression="SET calendarId = :cal, #cur = :cur, pending = :f",
+                UpdateExpression="SET calendarId = :cal, #cur = :cur, pending = :f, leaseUntil = :u",
                 ConditionExpression="#l = :o",
                 ExpressionAttributeNames={"#l": "lease", "#cur": "cursor"},
-                ExpressionAttributeValues={":cal": calendar_id, ":cur": cursor, ":f": False, ":o": owner},
+                ExpressionAttributeValues={
+                    ":cal": calendar_id,
+                    ":cur": cursor,
+                    ":f": False,
+                    ":o": owner,
+                    ":u": int(lease_until.timestamp()) if lease_until else 0,
+                },
             )
             return True
         except ClientError as exc:
@@ -351,7 +398,8 @@ class ConnectionStore:
         replaces: WatchChannel | None = None,
     ) -> None:
         """Record ``channel`` as the connection's (sync item + channel lookup item) and forget
-        the one it ``replaces`` in the same transaction."""
+        the one it ``replaces`` in the same transaction, provided the connection still exists
+        (NotFound otherwise: it was deleted meanwhile, and the caller stops the channel)."""
         lookup = {
             **k.channel(channel.channel_id),
             "locationId": location_id,
@@ -374,7 +422,21 @@ class ConnectionStore:
         ]
         if replaces is not None and replaces.channel_id != channel.channel_id:
             items.append({"Delete": {"TableName": self._name, "Key": k.channel(replaces.channel_id)}})  # type: ignore[attr-defined]
-        self._client.transact_write_items(TransactItems=items)  # type: ignore[attr-defined]
+        items.append(
+            {
+                "ConditionCheck": {
+                    "TableName": self._name,  # type: ignore[attr-defined]
+                    "Key": k.connection(location_id, connection_id),
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            }
+        )
+        try:
+            self._client.transact_write_items(TransactItems=items)  # type: ignore[attr-defined]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                raise NotFound("Calendar connection", connection_id) from exc
+            raise
 
     def drop_channel(self, location_id: str, connection_id: str, channel: WatchChannel | None) -> None:
         """Forget the connection's channel (lookup item and sync-state entry)."""
@@ -599,8 +661,13 @@ class ConnectionStore:
                 "connectionId": copy.connection_id,
                 "calendarId": copy.calendar_id,
                 "providerEventId": copy.provider_event_id,
+                "generation": copy.generation,
             },
         )
+
+    def retire_copy(self, location_id: str, copy: ProviderCopy) -> None:
+        """The provider copy was deleted: keep the item with no event and the next generation."""
+        self.put_copy(location_id, replace(copy, provider_event_id="", generation=copy.generation + 1))
 
     def delete_copy(self, location_id: str, booking_id: str, connection_id: str) -> None:
         self._client.delete_item(  # type: ignore[attr-defined]
@@ -699,5 +766,6 @@ def _copy(item: dict[str, Any]) -> ProviderCopy:
         booking_id=str(item["bookingId"]),
         connection_id=str(item["connectionId"]),
         calendar_id=str(item["calendarId"]),
-        provider_event_id=str(item["providerEventId"]),
+        provider_event_id=str(item.get("providerEventId") or ""),
+        generation=int(item.get("generation", 0)),
     )
