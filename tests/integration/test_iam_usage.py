@@ -504,8 +504,18 @@ def connections_flow(flow: Flow, fakes: FakeProviders, clock: Any) -> None:
     )
     assert response.status == 404
     flow.served.add("POST /webhooks/microsoft")
+    kept = flow.call(
+        "POST",
+        f"/api/workspaces/{loc}/bookings",
+        {"calendarConnectionId": cid, "startTime": "2027-03-10T10:00:00Z", "contactName": "D"},
+    )
+    assert drain_sync_queue(flow) >= 1  # its provider copy is written
     flow.call("DELETE", f"/api/calendar-connections/{cid}")
     drain_sync_queue(flow)
+    # A booking of the deleted connection is still cancelled; its copy record goes (no tokens left
+    # to reach the provider with).
+    flow.call("POST", f"/api/bookings/{kept['id']}/cancel", {})
+    assert drain_sync_queue(flow) >= 1
 
 
 @pytest.fixture

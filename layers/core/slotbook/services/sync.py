@@ -671,8 +671,9 @@ class SyncService:
         self, token: str, connection: Connection, provider: CalendarProvider, copy: ProviderCopy
     ) -> None:
         provider.delete_event(token, copy.calendar_id, copy.provider_event_id)
+        # The own-event mark stays: a sync that read the event before this delete must still
+        # not store it as busy time (marks go with the connection's busy time).
         self._store.retire_copy(connection.location_id, copy)
-        self._store.unmark_own(connection.location_id, connection.id, copy.provider_event_id)
         metrics.add_metric(name="ProviderEventsDeleted", unit=MetricUnit.Count, value=1)
         logger.info(
             "provider event deleted", extra={"event_id": copy.booking_id, "connection_id": connection.id}

@@ -629,12 +629,6 @@ class ConnectionStore:
             full=False,
         )
 
-    def unmark_own(self, location_id: str, connection_id: str, provider_event_id: str) -> None:
-        self._client.delete_item(  # type: ignore[attr-defined]
-            TableName=self._name,
-            Key=k.own_event(location_id, connection_id, provider_event_id),  # type: ignore[attr-defined]
-        )
-
     # -- provider copies of bookings (pattern 44) ---------------------------------------------
 
     def get_copy(self, location_id: str, booking_id: str, connection_id: str) -> ProviderCopy | None:
