@@ -431,3 +431,18 @@ def test_delete_removes_credentials_channel_and_busy_time(tenant: Tenant, google
     assert store.connection_busy(tenant.location_id, connection.id, day, day + timedelta(days=1)) == []
     with pytest.raises(NotFound):
         container.services().connections.get_connection(tenant.location_id, connection.id)
+
+
+def test_pending_pkce_verifier_is_stored_encrypted(tenant: Tenant, google: FakeGoogle, aws: str) -> None:
+    import base64
+    import hashlib
+
+    start = container.services().connections.start_authorization(tenant.location_id, "google")
+    challenge = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(start.authorization_url).query))[
+        "code_challenge"
+    ]
+    items = boto3.client("dynamodb").scan(TableName=aws)["Items"]  # test inspection only
+    (pending,) = [i for i in items if i["PK"]["S"].startswith("OAUTH#")]
+    stored = pending["verifier"]["S"]
+    as_verifier = base64.urlsafe_b64encode(hashlib.sha256(stored.encode()).digest()).decode().rstrip("=")
+    assert as_verifier != challenge and len(stored) > 100  # KMS ciphertext, not the 43-char verifier

@@ -97,14 +97,8 @@ def services() -> Services:
         sync_queue = SqsSyncQueue(_client("sqs"), settings.sync_queue_url)
     else:
         sync_queue = InlineSyncQueue()
-    sync = SyncService(
-        store,
-        _now,
-        providers,
-        TokenVault(kms, settings.token_key_id) if kms is not None and settings.token_key_id else None,
-        sync_queue,
-        settings.public_base_url,
-    )
+    vault = TokenVault(kms, settings.token_key_id) if kms is not None and settings.token_key_id else None
+    sync = SyncService(store, _now, providers, vault, sync_queue, settings.public_base_url)
     if isinstance(sync_queue, InlineSyncQueue):
         sync_queue.handler = sync.handle
     signer = StateSigner(kms, settings.oauth_state_key_id) if kms and settings.oauth_state_key_id else None
@@ -115,6 +109,7 @@ def services() -> Services:
         sync,
         signer,
         settings.public_base_url,
+        vault=vault,
         on_change=notify,
     )
     return Services(

@@ -64,6 +64,17 @@ class TokenVault:
             account_email=data.get("account_email"),
         )
 
+    def seal_text(self, text: str, context: dict[str, str]) -> str:
+        """Another short secret (the PKCE verifier of a pending authorisation) as base64 KMS
+        ciphertext, bound to ``context``."""
+        resp = self._kms.encrypt(KeyId=self._key_id, Plaintext=text.encode(), EncryptionContext=context)
+        return base64.b64encode(bytes(resp["CiphertextBlob"])).decode()
+
+    def open_text(self, sealed: str, context: dict[str, str]) -> str:
+        """The text :meth:`seal_text` sealed with the same ``context``."""
+        resp = self._kms.decrypt(CiphertextBlob=base64.b64decode(sealed), EncryptionContext=context)
+        return bytes(resp["Plaintext"]).decode()
+
 
 def _context(location_id: str, connection_id: str) -> dict[str, str]:
     return {"slotbook:workspace": location_id, "slotbook:connection": connection_id}

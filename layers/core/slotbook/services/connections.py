@@ -55,7 +55,7 @@ from slotbook.intervals import Interval
 from slotbook.observability import MetricUnit, logger, metrics
 from slotbook.providers.base import ProviderCalendar, ProviderError, pkce_pair
 from slotbook.providers.registry import ProviderRegistry
-from slotbook.providers.vault import StateSigner
+from slotbook.providers.vault import StateSigner, TokenVault
 from slotbook.services.scheduling import (
     MAX_ATTEMPTS,
     MAX_RANGE,
@@ -127,6 +127,7 @@ class ConnectionService:
         sync: SyncService,
         signer: StateSigner | None,
         public_url: str,
+        vault: TokenVault | None = None,
         on_change: ChangeHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -135,6 +136,7 @@ class ConnectionService:
         self._providers = providers
         self._sync = sync
         self._signer = signer
+        self._vault = vault
         self._redirect_uri = public_url.rstrip("/") + "/api/calendar-connections/oauth/callback"
         self._on_change = on_change
         self._sleep = sleep
@@ -223,13 +225,14 @@ class ConnectionService:
         user_id: str | None = None,
         display_name: str | None = None,
     ) -> AuthorizationStart:
-        """Begin an authorisation: a PKCE pair (verifier kept server-side, single use), a signed
-        state expiring in :data:`STATE_TTL`, and the provider's consent URL. Raises InvalidRequest
+        """Begin an authorisation: a PKCE pair (verifier kept server-side, KMS-encrypted, single
+        use), a signed state expiring in :data:`STATE_TTL`, and the provider's consent URL.
+        Raises InvalidRequest
         (unknown/unconfigured provider, no signing key), NotFound (``connection_id``), ValidationFailed."""
         client = self._providers.get(provider)
-        if self._signer is None:
+        if self._signer is None or self._vault is None:
             raise InvalidRequest(
-                "Calendar connections are not configured on this deployment (OAUTH_STATE_KEY_ID)."
+                "Calendar connections are not configured here (OAUTH_STATE_KEY_ID, TOKEN_KEY_ID)."
             )
         errors = []
         if user_id is not None and not (0 < len(user_id) <= 128):
@@ -249,7 +252,7 @@ class ConnectionService:
         self._store.put_oauth_state(
             nonce,
             {
-                "verifier": verifier,
+                "verifier": self._vault.seal_text(verifier, {"slotbook:oauth": nonce}),
                 "locationId": location_id,
                 "provider": provider,
                 "connectionId": connection_id or "",
@@ -267,7 +270,7 @@ class ConnectionService:
         code with the PKCE verifier, store the tokens encrypted, and create or re-authorise the
         connection. Raises InvalidRequest for a bad, expired or reused state, a denied consent or
         a refused code; ProviderUnavailable when the provider keeps failing."""
-        if self._signer is None:
+        if self._signer is None or self._vault is None:
             raise InvalidRequest("Calendar connections are not configured on this deployment.")
         if not state:
             raise InvalidRequest("state is required")
@@ -285,7 +288,11 @@ class ConnectionService:
         provider = self._providers.get(provider_name)
         try:
             tokens = provider.exchange_code(
-                code=code, code_verifier=pending["verifier"], redirect_uri=self._redirect_uri
+                code=code,
+                code_verifier=self._vault.open_text(
+                    pending["verifier"], {"slotbook:oauth": str(payload["n"])}
+                ),
+                redirect_uri=self._redirect_uri,
             )
         except ProviderError as exc:
             if exc.retryable:
