@@ -119,12 +119,10 @@ def free_slots(
     connections = services().connections
     location = api.tenant()
     connection = connections.get_connection(location, connectionId)
-    tz = m.connection_zone(connection, api.principal.timezone)
+    tz = connections.slot_zone(connection)
     start = m.range_bound(startDate, tz, "startDate")
     end = m.range_bound(endDate, tz, "endDate", end=True)
-    slots = connections.free_slots(
-        location, connectionId, start, end, duration or DEFAULT_DURATION_MINUTES, interval
-    )
+    slots = connections.free_slots(connection, start, end, duration or DEFAULT_DURATION_MINUTES, interval)
     return {"items": [m.slot_dto(s) for s in slots], "total": len(slots), "timezone": tz.key}
 
 

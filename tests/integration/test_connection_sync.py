@@ -149,9 +149,8 @@ def _pick(tenant: Tenant, connection_id: str, calendar_id: str = SALES) -> Any:
 
 def _starts(tenant: Tenant, connection_id: str, day: str) -> list[str]:
     lo = datetime.fromisoformat(f"{day}T00:00:00+01:00")
-    slots = container.services().connections.free_slots(
-        tenant.location_id, connection_id, lo, lo + timedelta(days=1)
-    )
+    svc = container.services().connections
+    slots = svc.free_slots(svc.get_connection(tenant.location_id, connection_id), lo, lo + timedelta(days=1))
     return [s.astimezone(UTC).strftime("%H:%M") for s, _ in slots]
 
 

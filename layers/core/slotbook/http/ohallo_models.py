@@ -267,12 +267,6 @@ def calendar_dto(calendar: Any) -> dict[str, Any]:
     return {"calendarId": calendar.calendar_id, "name": calendar.name, "primary": bool(calendar.primary)}
 
 
-def connection_zone(connection: Connection, fallback: str) -> ZoneInfo:
-    """The zone free-slot dates are read in: the booking config's, else ``fallback`` (the
-    workspace's zone, which a connection without a config is evaluated in)."""
-    return zone(connection.booking_config.timezone if connection.booking_config else fallback)
-
-
 def range_bound(value: str, tz: ZoneInfo, field: str, *, end: bool = False) -> datetime:
     """A free-slots ``startDate``/``endDate``: ``YYYY-MM-DD`` is local midnight in ``tz`` (an
     ``endDate`` day is included: its bound is the last second before the next midnight, as the

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slotbook.availability import AvailabilityQuery, HostBusy, Mode, SlotSpec, compute_slots, free_hosts_at
 from slotbook.domain import (
@@ -65,7 +66,7 @@ from slotbook.services.scheduling import (
 )
 from slotbook.services.sync import SyncService
 from slotbook.store.dynamo import MAX_BUFFER, DynamoStore
-from slotbook.timeutil import is_zone
+from slotbook.timeutil import is_zone, zone
 
 STATE_TTL = timedelta(minutes=10)
 """How long an authorisation may take between initiation and callback."""
@@ -364,6 +365,9 @@ class ConnectionService:
                 return existing
         return None
 
+    def _config(self, connection: Connection) -> BookingConfig:
+        return connection.booking_config or self._default_config(connection.location_id)
+
     def _default_config(self, location_id: str) -> BookingConfig:
         location = self._store.get_location(location_id)
         hours = {day: WorkingHours(start="09:00", end="17:00") for day in WEEKDAY_NAMES[:5]}
@@ -373,18 +377,22 @@ class ConnectionService:
 
     # -- free slots -----------------------------------------------------------------------------
 
+    def slot_zone(self, connection: Connection) -> ZoneInfo:
+        """The zone a connection's working hours, blocked dates and free-slot dates are read in:
+        its ``bookingConfig.timezone`` (the workspace's for a connection without a config)."""
+        return zone(self._config(connection).timezone)
+
     def free_slots(
         self,
-        location_id: str,
-        connection_id: str,
+        connection: Connection,
         start: datetime,
         end: datetime,
         duration_minutes: int = DEFAULT_DURATION_MINUTES,
         interval_minutes: int | None = None,
     ) -> list[tuple[datetime, datetime]]:
-        """Offered ``(start, end)`` pairs (aware UTC) with starts in ``[start, end]``. Raises
-        InvalidRequest (end before start, range over 31 days, duration/interval outside
-        5-1440 minutes), NotFound."""
+        """Offered ``(start, end)`` pairs (aware UTC) with starts in ``[start, end]`` for a
+        connection read with :meth:`get_connection`. Raises InvalidRequest (end before start,
+        range over 31 days, duration/interval outside 5-1440 minutes)."""
         if end < start:
             raise InvalidRequest("endDate must not be before startDate")
         if end - start > MAX_RANGE:
@@ -393,13 +401,11 @@ class ConnectionService:
         for name, value in (("duration", duration_minutes), ("interval", interval_minutes)):
             if not 5 <= value <= 1440:
                 raise InvalidRequest(f"{name} must be between 5 and 1440 minutes")
-        connection = self.get_connection(location_id, connection_id)
         if not connection.enabled:
             return []
-        config = connection.booking_config or self._default_config(location_id)
         duration = duration_minutes * 60
         query, _, _ = self._query(
-            connection, config, start, end, duration, interval_minutes * 60, exclude=None
+            connection, self._config(connection), start, end, duration, interval_minutes * 60, exclude=None
         )
         step = timedelta(seconds=duration)
         return [(instant, instant + step) for instant in map(_utc, compute_slots(query))]
@@ -468,7 +474,7 @@ class ConnectionService:
             connection = self.get_connection(location_id, data.connection_id)
             if not connection.enabled:
                 raise SlotUnavailable("The calendar connection is disabled; it takes no bookings.")
-            config = connection.booking_config or self._default_config(location_id)
+            config = self._config(connection)
             versions, linked = self._check_free(connection, config, data.start, end, exclude=None)
             now = self._clock()
             event = Event(
@@ -514,7 +520,7 @@ class ConnectionService:
             new_end = end or start + (previous.end - previous.start)
             _check_booking(start, new_end, None)
             connection = self.get_connection(location_id, previous.connection_id or "")
-            config = connection.booking_config or self._default_config(location_id)
+            config = self._config(connection)
             versions, linked = self._check_free(connection, config, start, new_end, exclude=previous.id)
             now = self._clock()
             event = previous.model_copy(
